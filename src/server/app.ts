@@ -1,0 +1,68 @@
+/**
+ * Builds the Scheduling API server from its parts. The desktop app embeds it (default engine)
+ * and `npm run server` runs it standalone; both call `createServer`.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { LIMITS } from '../shared/api/resources';
+import type { ServerClock, ServerContext } from './context';
+import { installErrorHandling } from './errors';
+import { healthRoutes } from './routes/health';
+import { openStorage, type Storage, type StorageOptions } from './storage/database';
+import { SERVER_VERSION } from './version';
+
+export interface ServerOptions extends StorageOptions {
+  /** Pino logger options, or false for silence (embedded and tests). */
+  logger?: boolean | { level: string };
+  clock?: ServerClock;
+}
+
+export interface CadenceServer {
+  app: FastifyInstance;
+  context: ServerContext;
+  /** Listens on host:port (port 0 = any free port) and returns the base URL. */
+  listen(port: number, host?: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function createServer(options: ServerOptions): Promise<CadenceServer> {
+  const storage: Storage = await openStorage(options);
+  const context: ServerContext = {
+    storage,
+    clock: options.clock ?? { now: () => Date.now() },
+    version: SERVER_VERSION,
+  };
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: LIMITS.maxBodyBytes,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `req_${randomUUID()}`;
+    },
+    // Closing waits for in-flight requests; idle keep-alive sockets are dropped at once.
+    forceCloseConnections: 'idle',
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-Request-Id', request.id);
+  });
+  installErrorHandling(app);
+  healthRoutes(app, context);
+
+  let closed = false;
+  return {
+    app,
+    context,
+    async listen(port, host = '127.0.0.1') {
+      await app.listen({ port, host });
+      const address = app.server.address();
+      const boundPort = typeof address === 'object' && address ? address.port : port;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${boundPort}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await app.close();
+      await storage.close();
+    },
+  };
+}

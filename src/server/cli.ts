@@ -1,0 +1,70 @@
+/**
+ * `npm run server -- --port N --data-dir DIR`            serve the API (SQLite under DIR, or DATABASE_URL)
+ * `npm run server -- create-key --data-dir DIR [--signing-secret] [--name NAME]`
+ *                                                       print a new API key alone on stdout
+ */
+import { parseArgs } from 'node:util';
+import { createServer } from './app';
+import { openStorage } from './storage/database';
+import { createAccountWithKey } from './storage/accounts';
+
+function fail(message: string): never {
+  process.stderr.write(`cadence-server: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string', default: '127.0.0.1' },
+      'data-dir': { type: 'string' },
+      'signing-secret': { type: 'boolean', default: false },
+      name: { type: 'string' },
+      'allow-loopback-callbacks': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const command = positionals[0] ?? 'serve';
+  const databaseUrl = process.env.DATABASE_URL;
+  const dataDir = values['data-dir'];
+  if (values.help) {
+    process.stdout.write('usage: npm run server -- [serve] --port N --data-dir DIR | create-key --data-dir DIR [--signing-secret]\n');
+    return;
+  }
+  if (!dataDir && !databaseUrl) fail('give --data-dir DIR (SQLite) or set DATABASE_URL=postgres://…');
+
+  if (command === 'create-key') {
+    const storage = await openStorage({ dataDir, databaseUrl });
+    try {
+      const created = await createAccountWithKey(storage.db, {
+        withSigningSecret: values['signing-secret'],
+        ...(values.name ? { name: values.name } : {}),
+      });
+      process.stdout.write(`${created.apiKey}\n`);
+      if (created.signingSecret) process.stderr.write(`signing secret: ${created.signingSecret}\n`);
+    } finally {
+      await storage.close();
+    }
+    return;
+  }
+  if (command !== 'serve') fail(`unknown command ${command} (expected serve or create-key)`);
+
+  const port = Number(values.port ?? process.env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
+  const server = await createServer({ dataDir, databaseUrl, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  const url = await server.listen(port, values.host);
+  process.stderr.write(`Cadence Scheduling API listening on ${url} (${server.context.storage.dialect})\n`);
+  const shutdown = (signal: string) => {
+    process.stderr.write(`received ${signal}, finishing in-flight requests\n`);
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

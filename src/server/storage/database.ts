@@ -1,0 +1,83 @@
+/**
+ * One storage layer, two dialects: SQLite (embedded engine, default) and PostgreSQL (teams),
+ * chosen by configuration. Everything above this file speaks Kysely only.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema';
+import { migrateToLatest } from './migrations';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+export interface StorageOptions {
+  /** postgres://… selects PostgreSQL; otherwise SQLite under dataDir. */
+  databaseUrl?: string | undefined;
+  dataDir?: string | undefined;
+  /** PostgreSQL schema to use (tests give each run its own). */
+  pgSchema?: string | undefined;
+}
+
+export interface Storage {
+  db: Kysely<Database>;
+  dialect: DialectName;
+  /** Throws when the database cannot answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const SQLITE_FILE_NAME = 'cadence-server.sqlite';
+
+export async function openStorage(options: StorageOptions): Promise<Storage> {
+  const url = options.databaseUrl;
+  if (url && /^postgres(ql)?:\/\//.test(url)) return openPostgres(url, options.pgSchema);
+  if (!options.dataDir) throw new Error('storage needs --data-dir (SQLite) or DATABASE_URL (PostgreSQL)');
+  return openSqlite(options.dataDir);
+}
+
+async function openSqlite(dataDir: string): Promise<Storage> {
+  mkdirSync(dataDir, { recursive: true });
+  const file = join(dataDir, SQLITE_FILE_NAME);
+  const connection = new SQLite(file);
+  connection.pragma('journal_mode = WAL');
+  connection.pragma('synchronous = NORMAL');
+  connection.pragma('foreign_keys = ON');
+  connection.pragma('busy_timeout = 5000');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  await migrateToLatest(db, 'sqlite');
+  return {
+    db,
+    dialect: 'sqlite',
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+async function openPostgres(url: string, schema: string | undefined): Promise<Storage> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  if (schema) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
+    await pool.query(`create schema if not exists ${schema}`);
+    pool.on('connect', (client) => {
+      void client.query(`set search_path to ${schema}`);
+    });
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await migrateToLatest(db, 'postgres');
+  return {
+    db,
+    dialect: 'postgres',
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Versioned migrations, one list for both dialects. A migration that must differ per dialect
+ * branches on `dialect`; most use Kysely's portable schema builder.
+ */
+import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely';
+import type { DialectName } from '../database';
+import { initial } from './001-initial';
+
+export type DialectMigration = (dialect: DialectName) => Migration;
+
+const MIGRATIONS: Record<string, DialectMigration> = {
+  '001-initial': initial,
+};
+
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<void> {
+  const provider: MigrationProvider = {
+    getMigrations: async () =>
+      Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(dialect)])),
+  };
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    const cause = error instanceof Error ? error.message : String(error ?? '');
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${cause}`);
+  }
+}
