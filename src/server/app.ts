@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { installErrorHandling } from './errors';
+import { LocalEventBus } from './events/log';
 import { healthRoutes } from './routes/health';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
@@ -31,6 +32,7 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     storage,
     clock: options.clock ?? { now: () => Date.now() },
     version: SERVER_VERSION,
+    events: new LocalEventBus(),
   };
   const app = Fastify({
     logger: options.logger ?? false,

@@ -1,4 +1,5 @@
 /** What every route and background part of the server shares. */
+import type { LocalEventBus } from './events/log';
 import type { Storage } from './storage/database';
 
 export interface ServerClock {
@@ -9,4 +10,6 @@ export interface ServerContext {
   storage: Storage;
   clock: ServerClock;
   version: string;
+  /** Committed events go here after their transaction; live connections listen. */
+  events: LocalEventBus;
 }

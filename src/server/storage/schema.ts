@@ -24,7 +24,24 @@ export interface MetaTable {
   updated_at: Generated<string>;
 }
 
+export interface AccountEventHeadsTable {
+  account_id: string;
+  head_seq: number;
+}
+
+export interface EventsTable {
+  account_id: string;
+  seq: number;
+  type: string;
+  schedule_id: string | null;
+  occurred_at: string;
+  /** JSON text. */
+  data: string;
+}
+
 export interface Database {
+  account_event_heads: AccountEventHeadsTable;
+  events: EventsTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   meta: MetaTable;
