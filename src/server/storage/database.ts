@@ -10,6 +10,9 @@ import pg from 'pg';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
 
+// int8 columns hold epoch milliseconds and seqs, far below 2^53: read them as numbers, not strings.
+pg.types.setTypeParser(20, (value) => Number(value));
+
 export type DialectName = 'sqlite' | 'postgres';
 
 export interface StorageOptions {

@@ -39,7 +39,46 @@ export interface EventsTable {
   data: string;
 }
 
+export interface SchedulesTable {
+  id: string;
+  account_id: string;
+  title: string;
+  timezone: string;
+  status: 'active' | 'completed' | 'cancelled';
+  processing_deadline_ms: number;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ItemsTable {
+  id: string;
+  account_id: string;
+  schedule_id: string;
+  content_id: string;
+  platform: string;
+  channel: string;
+  scheduled_time: string;
+  scheduled_at_ms: number;
+  status: 'scheduled' | 'processing' | 'published' | 'failed' | 'cancelled';
+  /** JSON text. */
+  metadata: string;
+  /** JSON text. */
+  callbacks: string;
+  attempts: Generated<number>;
+  published_at: string | null;
+  failure_reason: string | null;
+  version: number;
+  updated_at: string;
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  next_attempt_ms: number | null;
+  delivery_id: string | null;
+}
+
 export interface Database {
+  schedules: SchedulesTable;
+  items: ItemsTable;
   account_event_heads: AccountEventHeadsTable;
   events: EventsTable;
   accounts: AccountsTable;

@@ -6,12 +6,14 @@ import { Kysely, Migrator, type Migration, type MigrationProvider } from 'kysely
 import type { DialectName } from '../database';
 import { initial } from './001-initial';
 import { events } from './002-events';
+import { calendar } from './003-calendar';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
 const MIGRATIONS: Record<string, DialectMigration> = {
   '001-initial': initial,
   '002-events': events,
+  '003-calendar': calendar,
 };
 
 export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<void> {
