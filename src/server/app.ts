@@ -8,11 +8,12 @@ import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { installErrorHandling } from './errors';
 import { LocalEventBus } from './events/log';
+import type { HttpOptions } from './http/options';
 import { healthRoutes } from './routes/health';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
 
-export interface ServerOptions extends StorageOptions {
+export interface ServerOptions extends StorageOptions, HttpOptions {
   /** Pino logger options, or false for silence (embedded and tests). */
   logger?: boolean | { level: string };
   clock?: ServerClock;
