@@ -55,6 +55,15 @@ export const AppInfoSchema = z.object({
 });
 export type AppInfo = z.infer<typeof AppInfoSchema>;
 
+/** A notification the main process raises (toasts in the web host, native ones in Electron). */
+export const NotificationPayloadSchema = z.object({
+  id: z.string(),
+  title: z.string(),
+  body: z.string(),
+  kind: z.enum(['published', 'failed', 'due_soon', 'info']),
+});
+export type NotificationPayload = z.infer<typeof NotificationPayloadSchema>;
+
 const Empty = z.object({}).strict();
 
 // ---------------------------------------------------------------- methods and events
@@ -77,6 +86,7 @@ export const bridgeMethods = {
 export const bridgeEvents = {
   'engine.status': EngineStatusSchema,
   'settings.changed': SettingsSchema,
+  notification: NotificationPayloadSchema,
 } as const;
 
 export type BridgeMethods = typeof bridgeMethods;
@@ -139,9 +149,7 @@ export const WebBridgeServerMessageSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('event'), event: z.string(), payload: z.unknown() }),
 ]);
 
-/** Names of the Electron IPC channels. */
-export const IPC_INVOKE_CHANNEL = 'cadence:invoke';
-export const IPC_EVENT_CHANNEL = 'cadence:event';
+export { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from './ipc';
 
 /** What the preload exposes as `window.cadence`, and what the web transport implements too. */
 export interface BridgeTransport {
