@@ -8,7 +8,11 @@ import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { installErrorHandling } from './errors';
 import { LocalEventBus } from './events/log';
-import type { HttpOptions } from './http/options';
+import { installHttpLayer } from './http/index';
+import { createHttpMetrics, installMetrics } from './http/metrics';
+import { resolveHttpOptions, type HttpOptions } from './http/options';
+import { apiRoutes } from './routes/api';
+import { openapiRoutes } from './routes/openapi';
 import { healthRoutes } from './routes/health';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
@@ -49,7 +53,13 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     reply.header('X-Request-Id', request.id);
   });
   installErrorHandling(app);
+  const httpOptions = resolveHttpOptions(options);
+  const metrics = createHttpMetrics();
+  installHttpLayer(app, context, httpOptions, metrics);
   healthRoutes(app, context);
+  installMetrics(app, metrics);
+  apiRoutes(app, context, httpOptions);
+  openapiRoutes(app);
 
   let closed = false;
   return {

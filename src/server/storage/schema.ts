@@ -1,5 +1,6 @@
 /** Kysely table types: the one description of the server's rows, for both dialects. */
 import type { Generated } from 'kysely';
+import type { ApiTables } from './schema-api';
 
 export interface AccountsTable {
   id: string;
@@ -76,7 +77,7 @@ export interface ItemsTable {
   delivery_id: string | null;
 }
 
-export interface Database {
+export interface Database extends ApiTables {
   schedules: SchedulesTable;
   items: ItemsTable;
   account_event_heads: AccountEventHeadsTable;

@@ -7,6 +7,7 @@ import type { DialectName } from '../database';
 import { initial } from './001-initial';
 import { events } from './002-events';
 import { calendar } from './003-calendar';
+import { api } from './005-api';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -14,6 +15,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '001-initial': initial,
   '002-events': events,
   '003-calendar': calendar,
+  '005-api': api,
 };
 
 export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<void> {
@@ -21,7 +23,8 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName):
     getMigrations: async () =>
       Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(dialect)])),
   };
-  const migrator = new Migrator({ db, provider });
+  // Two people number migrations (odd/even); a database may have run 005 before 004 existed.
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

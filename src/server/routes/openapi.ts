@@ -1,0 +1,156 @@
+/**
+ * GET /openapi.json: the contract as OpenAPI 3.1, generated from the shared zod schemas, so the
+ * document cannot drift from what the server validates.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ApiErrorBodySchema } from '../../shared/api/common';
+import * as api from '../../shared/api/resources';
+import { SERVER_VERSION } from '../version';
+
+type JsonSchema = Record<string, unknown>;
+
+function schemaOf(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any', target: 'draft-2020-12' }) as JsonSchema;
+  delete json.$schema;
+  return json;
+}
+
+interface Operation {
+  summary: string;
+  body?: z.ZodType;
+  response?: z.ZodType;
+  status?: string;
+  params?: string[];
+  query?: Array<{ name: string; description: string; required?: boolean }>;
+  idempotent?: boolean;
+  ifMatch?: boolean;
+  public?: boolean;
+}
+
+const errorResponse = { description: 'error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+export function buildOpenApi(): JsonSchema {
+  const ops: Record<string, Record<string, Operation>> = {
+    '/api/v1/auth/token': { post: { summary: 'Exchange an API key or a refresh token for tokens', body: api.TokenRequestSchema, response: api.TokenResponseSchema, public: true } },
+    '/api/v1/scheduling/platforms': { get: { summary: 'Supported platforms and their defaults', response: api.PlatformListSchema } },
+    '/api/v1/scheduling/calendar': {
+      post: { summary: 'Create a schedule', body: api.CreateScheduleSchema, response: api.ScheduleSchema, status: '201', idempotent: true },
+      get: {
+        summary: 'List schedules',
+        response: api.ScheduleListSchema,
+        query: [
+          { name: 'from', description: 'only schedules with an item at or after this instant' },
+          { name: 'to', description: 'only schedules with an item before this instant' },
+          { name: 'updated_since', description: 'only schedules updated at or after this instant' },
+          { name: 'cursor', description: 'next_cursor of the previous page' },
+          { name: 'limit', description: '1..200, default 50' },
+        ],
+      },
+    },
+    '/api/v1/scheduling/calendar/{id}': {
+      get: { summary: 'Read a schedule', response: api.ScheduleSchema, params: ['id'], query: [{ name: 'expand', description: 'items,metrics (also expand[]=)' }] },
+      patch: { summary: 'Change title, timezone or deadline', body: api.SchedulePatchSchema, response: api.ScheduleSchema, params: ['id'], ifMatch: true },
+      delete: { summary: 'Cancel the schedule and its unpublished items', response: api.ScheduleSchema, params: ['id'], ifMatch: true },
+    },
+    '/api/v1/scheduling/calendar/{id}/items': {
+      post: { summary: 'Add an item (or {"items": [...]})', body: api.NewItemSchema, response: api.ItemSchema, status: '201', params: ['id'], idempotent: true },
+    },
+    '/api/v1/scheduling/calendar/{id}/items/{item_id}': {
+      patch: { summary: 'Reschedule or edit an item', body: api.ItemPatchSchema, response: api.ItemSchema, params: ['id', 'item_id'], ifMatch: true },
+      delete: { summary: 'Remove an item that is not processing or published', response: api.ItemSchema, params: ['id', 'item_id'], ifMatch: true },
+    },
+    '/api/v1/scheduling/calendar/{id}/optimize': {
+      post: { summary: 'Optimize this schedule', body: api.OptimizeRequestSchema, response: api.OptimizationResultSchema, params: ['id'], idempotent: true },
+    },
+    '/api/v1/scheduling/optimize': {
+      post: { summary: 'Optimize a schedule', body: api.OptimizeRequestSchema, response: api.OptimizationResultSchema, idempotent: true },
+    },
+    '/api/v1/scheduling/optimizations/{id}': { get: { summary: 'Read an optimization', response: api.OptimizationResultSchema, params: ['id'] } },
+    '/api/v1/scheduling/optimizations/{id}/apply': {
+      post: { summary: 'Apply all or some proposed changes atomically', body: api.ApplyOptimizationSchema, response: api.OptimizationResultSchema, params: ['id'], idempotent: true },
+    },
+    '/api/v1/scheduling/recommendations': {
+      get: {
+        summary: 'Recommended posting windows',
+        response: api.RecommendationListSchema,
+        query: [
+          { name: 'platforms', description: 'a,b or repeated or platforms[]=', required: true },
+          { name: 'target_count', description: '1..100, default 10 (alias targetCount)' },
+          { name: 'timezone', description: 'IANA zone, default UTC' },
+          { name: 'start', description: 'horizon start (default now)' },
+          { name: 'end', description: 'horizon end (default start + 7 days, at most 90 days)' },
+          { name: 'duration_minutes', description: 'window length, 5..1440, default 60' },
+        ],
+      },
+    },
+    '/api/v1/scheduling/recommendations/heatmap': {
+      get: {
+        summary: 'The 7×24 score grid',
+        response: api.HeatmapSchema,
+        query: [
+          { name: 'platform', description: 'one platform', required: true },
+          { name: 'timezone', description: 'IANA zone, default UTC' },
+        ],
+      },
+    },
+    '/api/v1/scheduling/metrics': {
+      post: { summary: 'Ingest engagement observations (one or an array)', body: api.MetricsIngestSchema, response: api.MetricsIngestResultSchema, idempotent: true },
+    },
+    '/api/v1/scheduling/batch': {
+      post: { summary: 'Up to 100 operations; one failure does not stop the others', body: api.BatchRequestSchema, response: api.BatchResultSchema, idempotent: true },
+    },
+    '/health': { get: { summary: 'Health', response: api.HealthSchema, public: true } },
+  };
+
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [path, methods] of Object.entries(ops)) {
+    paths[path] = {};
+    for (const [method, op] of Object.entries(methods)) {
+      const parameters: unknown[] = [];
+      for (const name of op.params ?? []) parameters.push({ name, in: 'path', required: true, schema: { type: 'string' } });
+      for (const q of op.query ?? []) parameters.push({ name: q.name, in: 'query', required: q.required ?? false, description: q.description, schema: { type: 'string' } });
+      if (op.idempotent) {
+        parameters.push({ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: api.LIMITS.idempotencyKeyMaxLength } });
+      }
+      if (op.ifMatch) parameters.push({ name: 'If-Match', in: 'header', required: false, description: 'the version you read', schema: { type: 'string' } });
+      (paths[path] as Record<string, unknown>)[method] = {
+        summary: op.summary,
+        ...(op.public ? { security: [] } : {}),
+        ...(parameters.length ? { parameters } : {}),
+        ...(op.body ? { requestBody: { required: true, content: { 'application/json': { schema: schemaOf(op.body, 'input') } } } } : {}),
+        responses: {
+          [op.status ?? '200']: {
+            description: 'success',
+            ...(op.response ? { content: { 'application/json': { schema: schemaOf(op.response, 'output') } } } : {}),
+          },
+          '400': errorResponse,
+          '401': errorResponse,
+          '404': errorResponse,
+          '409': errorResponse,
+          '422': errorResponse,
+          '429': errorResponse,
+        },
+      };
+    }
+  }
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Cadence Scheduling Optimization API', version: SERVER_VERSION },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths,
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or access token' } },
+      schemas: { Error: schemaOf(ApiErrorBodySchema, 'output') },
+    },
+  };
+}
+
+export function openapiRoutes(app: FastifyInstance): void {
+  let cached: string | null = null;
+  app.get('/openapi.json', { config: { public: true } }, async (_request, reply) => {
+    cached ??= JSON.stringify(buildOpenApi());
+    return reply.header('content-type', 'application/json; charset=utf-8').send(cached);
+  });
+}

@@ -1,0 +1,168 @@
+/**
+ * Schedules and items: queries (always scoped by account) and the row ↔ wire mapping.
+ * Instants are stored twice: `scheduled_time` (RFC 3339, UTC) for clients and `scheduled_at_ms`
+ * for comparisons and the dispatcher.
+ */
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { Item, Schedule } from '../../shared/api/resources';
+import type { Database, ItemsTable, SchedulesTable } from './schema';
+
+export type Db = Kysely<Database> | Transaction<Database>;
+export type ScheduleRow = Selectable<SchedulesTable>;
+export type ItemRow = Selectable<ItemsTable>;
+
+export const DEFAULT_PROCESSING_DEADLINE_MS = 3 * 3600_000;
+
+function parseJsonObject(text: string): Record<string, unknown> {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function itemJson(row: ItemRow): Item {
+  return {
+    id: row.id,
+    schedule_id: row.schedule_id,
+    content_id: row.content_id,
+    platform: row.platform as Item['platform'],
+    channel: row.channel,
+    scheduled_time: row.scheduled_time,
+    status: row.status,
+    metadata: parseJsonObject(row.metadata),
+    callbacks: parseJsonObject(row.callbacks) as Item['callbacks'],
+    attempts: Number(row.attempts),
+    published_at: row.published_at,
+    failure_reason: row.failure_reason,
+    version: Number(row.version),
+    updated_at: row.updated_at,
+  };
+}
+
+export function scheduleJson(row: ScheduleRow, itemCount: number): Schedule {
+  return {
+    id: row.id,
+    title: row.title,
+    timezone: row.timezone,
+    status: row.status,
+    processing_deadline_ms: Number(row.processing_deadline_ms),
+    version: Number(row.version),
+    item_count: itemCount,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export async function findSchedule(db: Db, accountId: string, id: string): Promise<ScheduleRow | undefined> {
+  return db.selectFrom('schedules').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+}
+
+export async function findItem(db: Db, accountId: string, scheduleId: string, itemId: string): Promise<ItemRow | undefined> {
+  return db
+    .selectFrom('items')
+    .selectAll()
+    .where('id', '=', itemId)
+    .where('schedule_id', '=', scheduleId)
+    .where('account_id', '=', accountId)
+    .executeTakeFirst();
+}
+
+export async function itemsOf(db: Db, accountId: string, scheduleId: string): Promise<ItemRow[]> {
+  return db
+    .selectFrom('items')
+    .selectAll()
+    .where('schedule_id', '=', scheduleId)
+    .where('account_id', '=', accountId)
+    .orderBy('scheduled_at_ms')
+    .orderBy('id')
+    .execute();
+}
+
+export async function itemCounts(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (scheduleIds.length === 0) return counts;
+  const rows = await db
+    .selectFrom('items')
+    .select(['schedule_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('account_id', '=', accountId)
+    .where('schedule_id', 'in', scheduleIds)
+    .groupBy('schedule_id')
+    .execute();
+  for (const row of rows) counts.set(row.schedule_id, Number(row.n));
+  return counts;
+}
+
+export interface ListFilter {
+  fromMs?: number | undefined;
+  toMs?: number | undefined;
+  /** ISO string compared with updated_at (same format, so text order is time order). */
+  updatedSince?: string | undefined;
+  afterId?: string | undefined;
+  limit: number;
+}
+
+/** Schedules in id (= creation) order; from/to keep those with an item in [from, to). */
+export async function listSchedules(db: Db, accountId: string, filter: ListFilter): Promise<ScheduleRow[]> {
+  let query = db.selectFrom('schedules').selectAll().where('account_id', '=', accountId);
+  if (filter.afterId) query = query.where('id', '>', filter.afterId);
+  if (filter.updatedSince) query = query.where('updated_at', '>=', filter.updatedSince);
+  if (filter.fromMs !== undefined || filter.toMs !== undefined) {
+    const { fromMs, toMs } = filter;
+    query = query.where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('items')
+          .select(sql<number>`1`.as('one'))
+          .whereRef('items.schedule_id', '=', 'schedules.id')
+          .where('items.account_id', '=', accountId)
+          .$if(fromMs !== undefined, (q) => q.where('items.scheduled_at_ms', '>=', fromMs as number))
+          .$if(toMs !== undefined, (q) => q.where('items.scheduled_at_ms', '<', toMs as number)),
+      ),
+    );
+  }
+  return query.orderBy('id').limit(filter.limit).execute();
+}
+
+export async function scheduleMetrics(db: Db, accountId: string, scheduleId: string, items: ItemRow[]): Promise<NonNullable<Schedule['metrics']>> {
+  const byStatus: Record<string, number> = {};
+  for (const item of items) byStatus[item.status] = (byStatus[item.status] ?? 0) + 1;
+  const totals = await db
+    .selectFrom('metric_observations as m')
+    .select([
+      (eb) => eb.fn.sum<number | string | null>('m.impressions').as('impressions'),
+      (eb) => eb.fn.sum<number | string | null>('m.engagements').as('engagements'),
+    ])
+    .where('m.account_id', '=', accountId)
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('items as i')
+          .select(sql<number>`1`.as('one'))
+          .where('i.schedule_id', '=', scheduleId)
+          .where('i.account_id', '=', accountId)
+          .whereRef('i.content_id', '=', 'm.content_id')
+          .whereRef('i.platform', '=', 'm.platform'),
+      ),
+    )
+    .executeTakeFirst();
+  return {
+    total_items: items.length,
+    by_status: byStatus,
+    impressions: Number(totals?.impressions ?? 0),
+    engagements: Number(totals?.engagements ?? 0),
+  };
+}
+
+/** Inserts rows in chunks that stay under SQLite's bound-parameter limit. */
+export async function insertItems(db: Db, rows: Insertable<ItemsTable>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += 200) {
+    await db.insertInto('items').values(rows.slice(i, i + 200)).execute();
+  }
+}
+
+/** Marks the schedule as changed (its items changed) without bumping its own version. */
+export async function touchSchedule(db: Db, accountId: string, scheduleId: string, updatedAt: string): Promise<void> {
+  await db.updateTable('schedules').set({ updated_at: updatedAt }).where('id', '=', scheduleId).where('account_id', '=', accountId).execute();
+}
