@@ -9,6 +9,5 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only contend.
     maxWorkers: 2,
-    reporters: process.env.CI ? ['default', ['json', { outputFile: 'test-results/vitest.json' }]] : ['default'],
   },
 });

@@ -4,7 +4,8 @@
  * these to IPC, the web host to a loopback WebSocket; nothing here knows which.
  */
 import { mkdirSync } from 'node:fs';
-import type { AppInfo, EngineStatus } from '../shared/bridge';
+import { bridgeMethods, type AppInfo, type BridgeMethodName, type EngineStatus } from '../shared/bridge';
+import { BridgeFailure } from './bridge/errors';
 import { createDispatcher, type BridgeHandlers, type Dispatcher } from './bridge/dispatcher';
 import { BridgeEventHub } from './bridge/event-hub';
 import type { HostPorts } from './ports';
@@ -48,7 +49,16 @@ export function createCore(options: CoreOptions): CadenceCore {
   });
   const settings = new SettingsService(options.ports.settings, (next) => events.emit('settings.changed', next));
 
+  // Contract methods whose services are still being built answer with a clear error, never a fake value.
+  const notYetAvailable = (method: string) => () => {
+    throw new BridgeFailure('unavailable', `${method} is not available in this build yet`);
+  };
+  const pending = Object.fromEntries(
+    (Object.keys(bridgeMethods) as BridgeMethodName[]).map((name) => [name, notYetAvailable(name)]),
+  ) as unknown as BridgeHandlers;
+
   const handlers: BridgeHandlers = {
+    ...pending,
     'app.info': () => ({ name: 'Cadence', version: options.version, host: options.host, dataDir: options.dataDir }),
     'engine.status': () => monitor.current,
     'engine.stop': async () => {

@@ -3,9 +3,13 @@ import { createDispatcher, type BridgeHandlers } from './dispatcher';
 import { BridgeFailure } from './errors';
 
 const status = { state: 'offline' as const, mode: 'embedded' as const, url: null, since: '2026-01-01T00:00:00.000Z', reason: 'stopped' };
-let settings = { theme: 'system' as 'system' | 'light' | 'dark', displayTimeZone: null as string | null };
+let settings = {
+  theme: 'system' as 'system' | 'light' | 'dark',
+  displayTimeZone: null as string | null,
+  notifications: { enabled: true, published: true, failed: true, dueSoonMinutes: 15 },
+};
 
-const handlers: BridgeHandlers = {
+const handlers = {
   'app.info': () => ({ name: 'Cadence', version: '1.0.0', host: 'web', dataDir: '/tmp/x' }),
   'engine.status': () => status,
   'engine.stop': () => status,
@@ -13,10 +17,10 @@ const handlers: BridgeHandlers = {
     throw new BridgeFailure('unavailable', 'engine cannot start', [{ path: 'port', message: 'in use' }]);
   },
   'settings.get': () => settings,
-  'settings.update': (patch) => (settings = { ...settings, ...patch }),
+  'settings.update': (patch) => (settings = { ...settings, ...patch, notifications: patch.notifications ?? settings.notifications }),
   // Returns something the contract forbids, to prove outputs are checked too.
   'system.openExternal': () => ({ opened: 'yes' }) as unknown as { opened: boolean },
-};
+} as Partial<BridgeHandlers> as BridgeHandlers;
 
 describe('bridge dispatcher', () => {
   const dispatcher = createDispatcher(handlers);
@@ -24,7 +28,7 @@ describe('bridge dispatcher', () => {
   it('answers a valid call with ok and the value', async () => {
     await expect(dispatcher.dispatch('settings.update', { theme: 'dark' })).resolves.toEqual({
       ok: true,
-      value: { theme: 'dark', displayTimeZone: null },
+      value: { theme: 'dark', displayTimeZone: null, notifications: settings.notifications },
     });
   });
 

@@ -1,7 +1,7 @@
-import { SettingsSchema, type Settings } from '../../shared/bridge';
+import { SettingsSchema, type Settings, type SettingsPatch } from '../../shared/bridge';
 import type { SettingsStore } from '../ports';
 
-export const DEFAULT_SETTINGS: Settings = { theme: 'system', displayTimeZone: null };
+export const DEFAULT_SETTINGS: Settings = SettingsSchema.parse({ theme: 'system', displayTimeZone: null });
 
 /** Reads settings through the host's store, repairing anything that no longer parses. */
 export class SettingsService {
@@ -19,7 +19,7 @@ export class SettingsService {
     return this.current;
   }
 
-  update(patch: Partial<Settings>): Settings {
+  update(patch: SettingsPatch): Settings {
     const next = SettingsSchema.parse({ ...this.current, ...patch });
     this.store.save(next);
     this.current = next;
