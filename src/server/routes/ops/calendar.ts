@@ -133,7 +133,7 @@ export async function patchSchedule(
   body: unknown,
   ifMatch: number | null,
 ): Promise<Schedule> {
-  const patch = parseOr400(SchedulePatchSchema, body ?? {});
+  const patch = parseOr400(SchedulePatchSchema, body === undefined ? {} : body);
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
     const row = await requireSchedule(trx, accountId, id);
     if (ifMatch !== null && Number(row.version) !== ifMatch) throw staleWrite(`schedule ${id}`, ifMatch, await currentSchedule(trx, accountId, row));
@@ -248,7 +248,7 @@ export async function patchItem(
   body: unknown,
   ifMatch: number | null,
 ): Promise<Item> {
-  const patch = parseOr400(ItemPatchSchema, normalizeItemAliases(body ?? {}));
+  const patch = parseOr400(ItemPatchSchema, normalizeItemAliases(body === undefined ? {} : body));
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
     const schedule = await requireSchedule(trx, accountId, scheduleId);
     const row = await findItem(trx, accountId, scheduleId, itemId);

@@ -89,7 +89,7 @@ export async function optimizeSchedule(
   asyncThreshold: number,
   pathScheduleId?: string,
 ): Promise<OptimizeAnswer> {
-  let body = rawBody ?? {};
+  let body = rawBody === undefined ? {} : rawBody;
   if (pathScheduleId !== undefined) {
     if (!isPlainObject(body)) throw validationError('(body)', 'expected a JSON object');
     if (body.schedule_id !== undefined && body.schedule_id !== pathScheduleId) {
@@ -272,7 +272,7 @@ export async function getOptimization(ctx: ServerContext, accountId: string, id:
 }
 
 export async function applyOptimization(ctx: ServerContext, accountId: string, id: string, body: unknown): Promise<OptimizeAnswer['body']> {
-  const input = parseOr400(ApplyOptimizationSchema, body ?? {});
+  const input = parseOr400(ApplyOptimizationSchema, body === undefined ? {} : body);
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
     const row = await trx.selectFrom('optimizations').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
     if (!row) throw ApiError.notFound(`optimization ${id}`);
