@@ -72,6 +72,8 @@ export interface OptimizeInput {
   /** Wall-clock budget for the whole solve; the heuristic answers when exact search would exceed it. */
   timeBudgetMs?: number;
   slotMinutes?: number;
+  /** 'auto' (default) picks exact for instances HiGHS answers within the budget; the others force one method. */
+  method?: 'auto' | 'exact' | 'heuristic';
 }
 
 export interface OptimizeOutput {

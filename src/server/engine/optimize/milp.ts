@@ -1,0 +1,181 @@
+/**
+ * The time-indexed model of one group, as plain typed arrays for a HiGHS worker:
+ * x[i,k] ∈ {0,1} = item i at its candidate k, y[t] = Σ x at time t; maximize Σ value·x s.t.
+ *  - assignment: Σ_k x[i,k] = 1;
+ *  - spacing: for every maximal window [τ, τ + spacing), Σ y ≤ 1 (interval-graph cliques);
+ *  - daily cap: Σ y on a local day ≤ the capacity the fixed items leave.
+ */
+import type { Group } from './problem';
+
+export interface MilpModel {
+  numCols: number;
+  numRows: number;
+  colCost: Float64Array;
+  colLower: Float64Array;
+  colUpper: Float64Array;
+  rowLower: Float64Array;
+  rowUpper: Float64Array;
+  starts: Int32Array;
+  indices: Int32Array;
+  values: Float64Array;
+}
+
+export interface BuiltModel {
+  model: MilpModel;
+  /** First column of each item. */
+  offsets: Int32Array;
+}
+
+export interface BuildOptions {
+  spacing?: boolean;
+  caps?: boolean;
+}
+
+export function buildGroupModel(group: Group, options: BuildOptions = {}): BuiltModel {
+  const useSpacing = options.spacing ?? true;
+  const useCaps = options.caps ?? true;
+  const n = group.items.length;
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = (offsets[i] as number) + (group.items[i]?.times.length ?? 0);
+  const numX = offsets[n] as number;
+
+  // Distinct candidate times of the group; y[t] = how many items sit at time t. Spacing and
+  // caps are written on y, which keeps the rows short (the LP relaxation is the same).
+  const all = new Float64Array(numX);
+  group.items.forEach((m, i) => all.set(m.times, offsets[i] as number));
+  all.sort();
+  let numT = 0;
+  const times = new Float64Array(numX);
+  for (let p = 0; p < numX; p++) if (p === 0 || all[p] !== all[p - 1]) times[numT++] = all[p] as number;
+  const timeDay = new Int32Array(numT);
+  const timeIndex = (t: number): number => {
+    let lo = 0;
+    let hi = numT;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if ((times[mid] as number) < t) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+
+  const numCols = numX + numT;
+  const colCost = new Float64Array(numCols);
+  const colUpper = new Float64Array(numCols).fill(1);
+  // Column lists of each y-definition row, gathered per time.
+  const perTime: number[][] = Array.from({ length: numT }, () => []);
+  group.items.forEach((m, i) => {
+    const base = offsets[i] as number;
+    for (let k = 0; k < m.times.length; k++) {
+      colCost[base + k] = m.values[k] as number;
+      const ti = timeIndex(m.times[k] as number);
+      (perTime[ti] as number[]).push(base + k);
+      timeDay[ti] = m.days[k] as number;
+    }
+  });
+
+  const starts: number[] = [0];
+  const indices: number[] = [];
+  const values: number[] = [];
+  const rowLower: number[] = [];
+  const rowUpper: number[] = [];
+  const pushRow = (cols: ArrayLike<number>, coef: ArrayLike<number> | number, lower: number, upper: number): void => {
+    for (let p = 0; p < cols.length; p++) {
+      indices.push(cols[p] as number);
+      values.push(typeof coef === 'number' ? coef : (coef[p] as number));
+    }
+    starts.push(indices.length);
+    rowLower.push(lower);
+    rowUpper.push(upper);
+  };
+
+  for (let i = 0; i < n; i++) {
+    const cols: number[] = [];
+    for (let c = offsets[i] as number; c < (offsets[i + 1] as number); c++) cols.push(c);
+    pushRow(cols, 1, 1, 1);
+  }
+  for (let t = 0; t < numT; t++) {
+    const cols = perTime[t] as number[];
+    const coef = cols.map(() => 1);
+    cols.push(numX + t);
+    coef.push(-1);
+    pushRow(cols, coef, 0, 0);
+    if (!useSpacing || group.spacingMs <= 0) colUpper[numX + t] = n;
+  }
+
+  const s = group.spacingMs;
+  if (useSpacing && s > 0) {
+    let prevStart = Number.NEGATIVE_INFINITY;
+    let end = 0;
+    for (let p = 0; p < numT; p++) {
+      const tau = times[p] as number;
+      while (end < numT && (times[end] as number) < tau + s) end++;
+      // W(τ) matters only if it reaches past the previous window (else it is contained in it).
+      if ((times[end - 1] as number) >= prevStart + s && end - p >= 2) {
+        const cols: number[] = [];
+        for (let q = p; q < end; q++) cols.push(numX + q);
+        pushRow(cols, 1, 0, 1);
+      }
+      prevStart = tau;
+    }
+  }
+
+  if (useCaps && Number.isFinite(group.cap)) {
+    const byDay = new Map<number, number[]>();
+    for (let t = 0; t < numT; t++) {
+      const list = byDay.get(timeDay[t] as number) ?? [];
+      list.push(numX + t);
+      byDay.set(timeDay[t] as number, list);
+    }
+    for (const [day, cols] of byDay) {
+      const left = group.capLeft.get(day) ?? group.cap;
+      if (cols.length > left) pushRow(cols, 1, 0, left);
+    }
+  }
+
+  const numRows = rowLower.length;
+  return {
+    offsets,
+    model: {
+      numCols,
+      numRows,
+      colCost,
+      colLower: new Float64Array(numCols),
+      colUpper,
+      rowLower: Float64Array.from(rowLower),
+      rowUpper: Float64Array.from(rowUpper),
+      starts: Int32Array.from(starts),
+      indices: Int32Array.from(indices),
+      values: Float64Array.from(values),
+    },
+  };
+}
+
+/** Reads x back into a candidate index per item (−1 where nothing is ≥ 0.5). */
+export function decodeAssignment(built: BuiltModel, colValue: Float64Array): Int32Array {
+  const n = built.offsets.length - 1;
+  const assign = new Int32Array(n).fill(-1);
+  for (let i = 0; i < n; i++) {
+    let best = -1;
+    let bestX = 0.5;
+    for (let c = built.offsets[i] as number; c < (built.offsets[i + 1] as number); c++) {
+      const x = colValue[c] as number;
+      if (x > bestX) {
+        bestX = x;
+        best = c - (built.offsets[i] as number);
+      }
+    }
+    assign[i] = best;
+  }
+  return assign;
+}
+
+export function startColumns(built: BuiltModel, assign: Int32Array): Int32Array | undefined {
+  const cols: number[] = [];
+  for (let i = 0; i < assign.length; i++) {
+    const k = assign[i] as number;
+    if (k < 0) return undefined;
+    cols.push((built.offsets[i] as number) + k);
+  }
+  return Int32Array.from(cols);
+}

@@ -1,0 +1,245 @@
+/**
+ * optimize(): decompose into independent channel groups, answer each with greedy + local search
+ * at once, then (when the instance is small enough for the budget) solve each group's MIP
+ * exactly on HiGHS, warm-started from the heuristic, while the LP relaxation of every group
+ * bounds the optimum. Every answer is checked against the constraints before it is returned.
+ */
+import type { OptimizationChange } from '../../../shared/api';
+import { Temporal, WEEKDAY_NAMES } from '../../../shared/time';
+import type { OptimizeInput, OptimizeOutput } from '../types';
+import { checkGroupAssignment, solveGroupHeuristic } from './heuristic';
+import { buildGroupModel, decodeAssignment, startColumns } from './milp';
+import { highsPool } from './pool';
+import { buildProblem, scoreOf, type Group, type Infeasibility, type MovableItem, type Problem } from './problem';
+
+/** Above this many x[i,k] columns in total, 'auto' answers with the heuristic. */
+export const EXACT_MAX_COLUMNS = 150_000;
+const DEFAULT_BUDGET_MS = 10_000;
+
+interface GroupOutcome {
+  assign: Int32Array;
+  value: number;
+  bound: number;
+  exact: 'optimal' | 'limit' | 'none';
+}
+
+export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
+  const started = Date.now();
+  const budget = input.timeBudgetMs ?? DEFAULT_BUDGET_MS;
+  const deadline = started + budget;
+  const problem = buildProblem(input);
+  const before = sum(problem.movable.map((m) => scoreOf(problem, m.item.platform, m.cur)));
+
+  if (problem.infeasible) return infeasibleOutput(problem, problem.infeasible, before, started);
+
+  const columns = sum(problem.groups.map((g) => sum(g.items.map((m) => m.times.length))));
+  const method = input.method ?? 'auto';
+  const exactAllowed = method === 'exact' || (method === 'auto' && columns <= EXACT_MAX_COLUMNS);
+  const pool = highsPool();
+  // LP work stops being started at this point so the heuristic still has time to answer.
+  const lpDeadline = started + budget * 0.85;
+
+  const outcomes: GroupOutcome[] = [];
+  let exactCount = 0;
+  let limited = 0;
+  let heuristicCount = 0;
+
+  const solveGroup = async (group: Group): Promise<GroupOutcome | Infeasibility> => {
+    const built = buildGroupModel(group);
+    const lp = await pool.solve({ kind: 'lp', model: built.model, timeLimitSeconds: budget / 1000, deadline: lpDeadline });
+    const trivial = sum(group.items.map((m) => m.values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY)));
+    const lpBound = lp.status === 'optimal' && Number.isFinite(lp.bound) ? Math.min(lp.bound, trivial) : trivial;
+    if (lp.status === 'infeasible') return diagnoseGroup(group);
+
+    // The LP of this structure is very often integral: then its solution is the optimum.
+    if (method !== 'heuristic' && lp.status === 'optimal' && lp.colValue && isIntegral(lp.colValue, built.offsets)) {
+      const assign = decodeAssignment(built, lp.colValue);
+      if (checkGroupAssignment(group, assign)) {
+        return { assign, value: valueOf(group, assign), bound: lpBound, exact: 'optimal' };
+      }
+    }
+
+    const h = solveGroupHeuristic(group, { deadline: Math.max(deadline - 50, Date.now() + 20) });
+    let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound: lpBound, exact: 'none' };
+    if (exactAllowed || !h.complete) {
+      const start = h.complete ? startColumns(built, h.assign) : undefined;
+      const mip = await pool.solve({
+        kind: 'mip',
+        model: built.model,
+        timeLimitSeconds: Math.max(0.1, (deadline - Date.now()) / 1000),
+        // An item the heuristic could not place still needs an answer, even past the budget.
+        deadline: h.complete ? deadline : Math.max(deadline, Date.now() + 5000),
+        ...(start ? { start } : {}),
+      });
+      if (mip.colValue) {
+        const assign = decodeAssignment(built, mip.colValue);
+        if (checkGroupAssignment(group, assign)) {
+          const value = valueOf(group, assign);
+          if (value >= best.value - 1e-9) {
+            best = { assign, value, bound: lpBound, exact: mip.status === 'optimal' ? 'optimal' : 'limit' };
+          }
+        }
+      }
+      if (!Number.isFinite(best.value)) {
+        if (mip.status === 'infeasible') return diagnoseGroup(group);
+        return {
+          constraint: 'time_budget',
+          message: `no schedule for channel ${group.channel} satisfying every constraint was found within ${budget} ms`,
+          item_ids: group.items.map((m) => m.item.id),
+        };
+      }
+    }
+    best.bound = Math.max(best.value, best.bound);
+    return best;
+  };
+
+  const results = await Promise.all(problem.groups.map((group) => solveGroup(group)));
+  for (const r of results) {
+    if (!('assign' in r)) return infeasibleOutput(problem, r, before, started);
+    if (r.exact === 'optimal') exactCount++;
+    else if (r.exact === 'limit') limited++;
+    else heuristicCount++;
+    outcomes.push(r);
+  }
+
+  const after = sum(outcomes.map((o) => o.value));
+  const bound = sum(outcomes.map((o) => o.bound));
+  const changes = buildChanges(problem, outcomes);
+  const groups = problem.groups.length;
+  let methodName: string;
+  if (groups === 0) methodName = 'none (nothing movable)';
+  else if (exactCount === groups) methodName = 'highs (proven optimal: integral LP or MILP)';
+  else if (exactCount + limited === groups) methodName = 'highs-milp (time limit on some groups)';
+  else if (heuristicCount === groups) methodName = 'greedy-local-search';
+  else methodName = `highs (${exactCount} of ${groups} groups proven optimal) + greedy-local-search`;
+  return {
+    status: 'completed',
+    changes,
+    objective: {
+      before: round(before),
+      after: round(after),
+      uplift_pct: before > 0 ? round(((after - before) / before) * 100) : 0,
+      upper_bound: round(bound),
+    },
+    violations_before: problem.violations,
+    solver: {
+      method: `${methodName}; bound: highs-lp`,
+      gap: bound > 0 ? Math.max(0, (bound - after) / bound) : 0,
+      duration_ms: Date.now() - started,
+    },
+  };
+}
+
+function sum(values: number[]): number {
+  let s = 0;
+  for (const v of values) s += v;
+  return s;
+}
+
+function round(v: number): number {
+  return Math.round(v * 1e6) / 1e6;
+}
+
+function isIntegral(colValue: Float64Array, offsets: Int32Array): boolean {
+  const numX = offsets[offsets.length - 1] as number;
+  for (let c = 0; c < numX; c++) {
+    const x = colValue[c] as number;
+    if (x > 1e-6 && x < 1 - 1e-6) return false;
+  }
+  return true;
+}
+
+function valueOf(group: Group, assign: Int32Array): number {
+  let v = 0;
+  group.items.forEach((m, i) => {
+    v += m.values[assign[i] as number] as number;
+  });
+  return v;
+}
+
+async function diagnoseGroup(group: Group): Promise<Infeasibility> {
+  const ids = group.items.map((m) => m.item.id);
+  const pool = highsPool();
+  const withoutCaps = await pool.solve({ kind: 'mip', model: buildGroupModel(group, { caps: false }).model, timeLimitSeconds: 10 });
+  if (withoutCaps.status === 'optimal' || withoutCaps.status === 'limit') {
+    return {
+      constraint: 'max_per_day',
+      message: `channel ${group.channel}: these items cannot all fit with at most ${group.cap} per local day within their allowed times`,
+      item_ids: ids,
+    };
+  }
+  return {
+    constraint: 'min_spacing_minutes',
+    message: `channel ${group.channel}: these items cannot all be ${Math.round(group.spacingMs / 60_000)} minutes apart within their allowed times`,
+    item_ids: ids,
+  };
+}
+
+function infeasibleOutput(problem: Problem, why: Infeasibility, before: number, started: number): OptimizeOutput {
+  return {
+    status: 'infeasible',
+    changes: [],
+    objective: { before: round(before), after: round(before), uplift_pct: 0, upper_bound: round(before) },
+    violations_before: problem.violations,
+    solver: { method: 'none (infeasible)', gap: 0, duration_ms: Date.now() - started },
+    infeasible: why,
+  };
+}
+
+function localLabel(problem: Problem, at: number): string {
+  const z = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(problem.clock.zone);
+  return `${WEEKDAY_NAMES[z.dayOfWeek - 1] ?? ''} ${String(z.hour).padStart(2, '0')}:${String(z.minute).padStart(2, '0')}`;
+}
+
+function shiftText(ms: number): string {
+  const minutes = Math.round(Math.abs(ms) / 60_000);
+  const h = Math.floor(minutes / 60);
+  const m = minutes % 60;
+  const parts = [h > 0 ? `${h} h` : '', m > 0 ? `${m} min` : ''].filter(Boolean).join(' ');
+  return `${ms > 0 ? 'later' : 'earlier'} by ${parts}`;
+}
+
+function buildChanges(problem: Problem, outcomes: GroupOutcome[]): OptimizationChange[] {
+  const violated = new Map<string, string[]>();
+  for (const v of problem.violations) {
+    for (const id of v.item_ids) {
+      const list = violated.get(id) ?? [];
+      if (!list.includes(v.constraint)) list.push(v.constraint);
+      violated.set(id, list);
+    }
+  }
+  const changes: OptimizationChange[] = [];
+  problem.groups.forEach((group, g) => {
+    const outcome = outcomes[g] as GroupOutcome;
+    group.items.forEach((m: MovableItem, i) => {
+      const t = m.times[outcome.assign[i] as number] as number;
+      if (t === m.cur) return;
+      const scoreBefore = scoreOf(problem, m.item.platform, m.cur);
+      const scoreAfter = scoreOf(problem, m.item.platform, t);
+      const reasons: string[] = [];
+      const broke = violated.get(m.item.id);
+      if (broke) reasons.push(`Its current time breaks ${broke.join(', ')}`);
+      const pct = scoreBefore > 0 ? Math.round(((scoreAfter - scoreBefore) / scoreBefore) * 100) : 0;
+      if (scoreAfter > scoreBefore) {
+        reasons.push(
+          `Predicted engagement ${scoreBefore.toFixed(2)} → ${scoreAfter.toFixed(2)}${scoreBefore > 0 ? ` (+${pct}%)` : ''} at ${localLabel(problem, t)} local time`,
+        );
+      } else {
+        reasons.push(`Moved to make room on ${m.channel} for a post that gains more (spacing and daily cap)`);
+      }
+      reasons.push(`Moves ${shiftText(t - m.cur)}, within every constraint`);
+      changes.push({
+        item_id: m.item.id,
+        content_id: m.item.content_id,
+        platform: m.item.platform,
+        current_scheduled_time: m.item.scheduled_time,
+        proposed_time: Temporal.Instant.fromEpochMilliseconds(t).toString(),
+        score_before: round(scoreBefore),
+        score_after: round(scoreAfter),
+        delta: round(scoreAfter - scoreBefore),
+        reasons,
+      });
+    });
+  });
+  return changes;
+}
