@@ -47,10 +47,13 @@ export function sampleSchedule(overrides: Record<string, unknown> = {}): Record<
 }
 
 /** Counts rows of the tables a write could touch, to prove a rejected request wrote nothing. */
-export async function rowCounts(t: TestServer): Promise<Record<string, number>> {
+const COUNTED_TABLES = ['schedules', 'items', 'events', 'metric_observations', 'optimizations', 'idempotency_keys'] as const;
+export type RowCounts = Record<(typeof COUNTED_TABLES)[number], number>;
+
+export async function rowCounts(t: TestServer): Promise<RowCounts> {
   const db = t.server.context.storage.db;
-  const out: Record<string, number> = {};
-  for (const table of ['schedules', 'items', 'events', 'metric_observations', 'optimizations', 'idempotency_keys'] as const) {
+  const out = {} as RowCounts;
+  for (const table of COUNTED_TABLES) {
     const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     out[table] = Number(row.n);
   }
