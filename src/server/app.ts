@@ -6,14 +6,17 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
+import { startDispatcher, type DispatcherOptions } from './dispatch/index';
 import { installErrorHandling } from './errors';
 import { LocalEventBus } from './events/log';
+import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
 import { apiRoutes } from './routes/api';
 import { openapiRoutes } from './routes/openapi';
 import { healthRoutes } from './routes/health';
+import { registerLiveUpdates } from './routes/ws';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
 
@@ -21,6 +24,10 @@ export interface ServerOptions extends StorageOptions, HttpOptions {
   /** Pino logger options, or false for silence (embedded and tests). */
   logger?: boolean | { level: string };
   clock?: ServerClock;
+  /** WebSocket heartbeat, buffers and event retention (docs/live-and-dispatch.md). */
+  live?: LiveOptions;
+  /** Firing due items: publisher, leases, polling, outbound policy (docs/live-and-dispatch.md). */
+  dispatcher?: DispatcherOptions;
 }
 
 export interface CadenceServer {
@@ -56,10 +63,13 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
   const httpOptions = resolveHttpOptions(options);
   const metrics = createHttpMetrics();
   installHttpLayer(app, context, httpOptions, metrics);
+  // Registers @fastify/websocket, which must come before the other routes.
+  await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl });
   healthRoutes(app, context);
   installMetrics(app, metrics);
   apiRoutes(app, context, httpOptions);
   openapiRoutes(app);
+  startDispatcher(app, context, options.dispatcher);
 
   let closed = false;
   return {

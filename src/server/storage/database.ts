@@ -63,16 +63,13 @@ async function openSqlite(dataDir: string): Promise<Storage> {
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Storage> {
-  const pool = new pg.Pool({ connectionString: url, max: 10 });
-  if (schema) {
-    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
-    await pool.query(`create schema if not exists ${schema}`);
-    pool.on('connect', (client) => {
-      void client.query(`set search_path to ${schema}`);
-    });
-  }
+  if (schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid PostgreSQL schema name ${schema}`);
+  // search_path as a startup parameter: every pooled connection has it from its first query
+  // (a 'connect' hook attached after the first query left that connection on `public`).
+  const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
+  if (schema) await pool.query(`create schema if not exists ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  await migrateToLatest(db, 'postgres');
+  await migrateToLatest(db, 'postgres', schema);
   return {
     db,
     dialect: 'postgres',

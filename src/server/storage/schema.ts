@@ -75,6 +75,27 @@ export interface ItemsTable {
   lease_expires_ms: number | null;
   next_attempt_ms: number | null;
   delivery_id: string | null;
+  /** The scheduled_at_ms an item.due_soon event was sent for (migration 004). */
+  due_soon_for_ms: number | null;
+}
+
+/** Durable queue of on_published / on_failed callbacks (migration 004). */
+export interface CallbackDeliveriesTable {
+  id: string;
+  account_id: string;
+  item_id: string;
+  kind: 'on_published' | 'on_failed';
+  url: string;
+  /** JSON text, sent byte for byte on every attempt. */
+  body: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_ms: number;
+  lease_owner: string | null;
+  lease_expires_ms: number | null;
+  last_error: string | null;
+  created_at: string;
+  completed_at: string | null;
 }
 
 export interface Database extends ApiTables {
@@ -82,6 +103,7 @@ export interface Database extends ApiTables {
   items: ItemsTable;
   account_event_heads: AccountEventHeadsTable;
   events: EventsTable;
+  callback_deliveries: CallbackDeliveriesTable;
   accounts: AccountsTable;
   api_keys: ApiKeysTable;
   meta: MetaTable;

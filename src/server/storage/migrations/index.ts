@@ -8,6 +8,7 @@ import { initial } from './001-initial';
 import { events } from './002-events';
 import { calendar } from './003-calendar';
 import { api } from './005-api';
+import { liveDispatch } from './004-live-dispatch';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -16,15 +17,18 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '002-events': events,
   '003-calendar': calendar,
   '005-api': api,
+  '004-live-dispatch': liveDispatch,
 };
 
-export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName): Promise<void> {
+/** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
+ * another schema's kysely_migration_lock as ours. */
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: DialectName, schema?: string): Promise<void> {
   const provider: MigrationProvider = {
     getMigrations: async () =>
       Object.fromEntries(Object.entries(MIGRATIONS).map(([name, make]) => [name, make(dialect)])),
   };
   // Two people number migrations (odd/even); a database may have run 005 before 004 existed.
-  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true });
+  const migrator = new Migrator({ db, provider, allowUnorderedMigrations: true, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error || failed) {

@@ -1,0 +1,529 @@
+/**
+ * Fires due items (docs/live-and-dispatch.md, "Dispatch").
+ *
+ * Claims are leases in the items table: a scan sets lease_owner/lease_expires_ms on items that
+ * are due (status scheduled and scheduled_at_ms ≤ now, or processing with a retry due) and whose
+ * lease is free or expired, with `FOR UPDATE SKIP LOCKED` on PostgreSQL so processes sharing a
+ * database never hold one item at once. Leases of deliveries in flight are renewed; a process
+ * that dies simply stops renewing, and its items are claimed again after the lease expires.
+ * The delivery id is fixed on the first claim, so every retry, by any process, carries it.
+ *
+ * Each status transition bumps the item's version and appends item.status_changed in the same
+ * transaction; the events are published to live subscribers after commit.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { ServerEvent } from '../../shared/api/events';
+import type { ServerContext } from '../context';
+import { appendEvent, type NewEvent } from '../events/log';
+import type { CallbackDeliveriesTable, Database } from '../storage/schema';
+import { callbacksOf, itemWire, type ItemRow } from './items';
+import { backoffMs, type ResolvedDispatcherOptions } from './options';
+import { createPublisher, deliver, type PublishOutcome, type Publisher } from './publishers';
+import { webhookHeaders } from './signing';
+
+export interface DispatchLog {
+  warn(object: unknown, message: string): void;
+  error(object: unknown, message: string): void;
+}
+
+type CallbackRow = {
+  [K in keyof CallbackDeliveriesTable]: K extends 'attempts' ? number : CallbackDeliveriesTable[K];
+};
+
+interface Pending {
+  accountId: string;
+  event: ServerEvent;
+}
+
+/** Without a schedule row (should not happen), items get the API's default deadline. */
+const DEFAULT_DEADLINE_MS = 3 * 3600_000;
+
+export class Dispatcher {
+  private timer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private ticking = false;
+  private current: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private readonly items = new Map<string, AbortController>();
+  private readonly callbacks = new Map<string, AbortController>();
+  private readonly tasks = new Set<Promise<void>>();
+  private unsubscribe: (() => void) | null = null;
+  private readonly publisher: Publisher;
+  private readonly db: Kysely<Database>;
+  private readonly postgres: boolean;
+  private readonly capacity: number;
+
+  constructor(
+    private readonly ctx: ServerContext,
+    readonly options: ResolvedDispatcherOptions,
+    private readonly log: DispatchLog,
+  ) {
+    this.db = ctx.storage.db;
+    this.postgres = ctx.storage.dialect === 'postgres';
+    this.publisher = createPublisher(options.publisher, { allowLoopback: options.allowLoopback, timeoutMs: options.requestTimeoutMs });
+    // A reminder is a database update: no reason to keep it to the network's concurrency.
+    this.capacity = this.publisher.kind === 'reminder' ? Math.max(options.batchSize, options.concurrency) : options.concurrency;
+  }
+
+  get owner(): string {
+    return this.options.owner;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    // A new or moved item may be due before the next planned wake-up.
+    this.unsubscribe = this.ctx.events.subscribe((_account, events) => {
+      if (events.some((e) => e.type === 'item.created' || e.type === 'item.rescheduled' || e.type === 'schedule.created')) this.wake();
+    });
+    this.renewTimer = setInterval(() => void this.renewLeases(), Math.max(50, Math.floor(this.options.leaseMs / 3)));
+    this.renewTimer.unref();
+    this.wake();
+  }
+
+  /** Scan as soon as possible. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.plan(0);
+  }
+
+  private plan(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), Math.max(0, delayMs));
+    this.timer.unref();
+  }
+
+  /** One scan: announce what is due soon, claim what is due, plan the next wake-up. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.current = this.scan();
+    await this.current;
+  }
+
+  private async scan(): Promise<void> {
+    this.ticking = true;
+    this.again = false;
+    let delay = this.options.pollMs;
+    try {
+      const now = this.ctx.clock.now();
+      if (this.options.dueSoonMs > 0) await this.announceDueSoon(now);
+      const wanted = Math.min(this.options.batchSize, this.capacity - this.items.size);
+      let claimed = 0;
+      if (wanted > 0) {
+        const rows = await this.claimItems(now, wanted);
+        claimed = rows.length;
+        for (const row of rows) this.launchItem(row);
+      }
+      const callbackRoom = Math.min(this.options.batchSize, this.options.concurrency - this.callbacks.size);
+      if (callbackRoom > 0) for (const row of await this.claimCallbacks(now, callbackRoom)) this.launchCallback(row);
+      delay = wanted > 0 && claimed === wanted ? 0 : await this.nextWakeDelay(this.ctx.clock.now());
+    } catch (error) {
+      if (!this.stopped) this.log.error({ err: error }, 'dispatch scan failed');
+    } finally {
+      this.ticking = false;
+    }
+    this.plan(this.again ? 0 : delay);
+  }
+
+  // ------------------------------------------------------------------ claims
+
+  private leaseFree(now: number) {
+    return (eb: ExpressionBuilder<Database, 'items'>) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_ms', '<=', now)]);
+  }
+
+  private async claimWhere(
+    trx: Transaction<Database>,
+    now: number,
+    limit: number,
+    due: (eb: ExpressionBuilder<Database, 'items'>) => ReturnType<ExpressionBuilder<Database, 'items'>['and']>,
+  ): Promise<ItemRow[]> {
+    let candidates = trx.selectFrom('items').select('id').where(due).where(this.leaseFree(now)).orderBy('scheduled_at_ms').limit(limit);
+    if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+    return trx
+      .updateTable('items')
+      .set({ lease_owner: this.owner, lease_expires_ms: now + this.options.leaseMs })
+      .where('id', 'in', candidates)
+      // Checked again on the row itself: on PostgreSQL the row may have changed since the scan.
+      .where(due)
+      .where(this.leaseFree(now))
+      .returningAll()
+      .execute();
+  }
+
+  /** Claims due items; newly due ones go to processing (with an event) in the same transaction. */
+  async claimItems(now: number, limit: number): Promise<ItemRow[]> {
+    const pending: Pending[] = [];
+    const rows = await this.db.transaction().execute(async (trx) => {
+      const fresh = await this.claimWhere(trx, now, limit, (eb) =>
+        eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at_ms', '<=', now)]),
+      );
+      const retries =
+        fresh.length < limit
+          ? await this.claimWhere(trx, now, limit - fresh.length, (eb) =>
+              eb.and([eb('status', '=', 'processing'), eb.or([eb('next_attempt_ms', 'is', null), eb('next_attempt_ms', '<=', now)])]),
+            )
+          : [];
+      const out: ItemRow[] = [];
+      const at = new Date(now);
+      for (const row of fresh) {
+        const updated = await trx
+          .updateTable('items')
+          .set((eb) => ({
+            status: 'processing',
+            version: eb('version', '+', 1),
+            updated_at: at.toISOString(),
+            delivery_id: row.delivery_id ?? `msg_${randomUUID().replace(/-/g, '')}`,
+            next_attempt_ms: null,
+          }))
+          .where('id', '=', row.id)
+          .where('lease_owner', '=', this.owner)
+          .returningAll()
+          .executeTakeFirst();
+        if (!updated) continue;
+        pending.push(await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'scheduled' }, at));
+        out.push(updated);
+      }
+      for (const row of retries) {
+        if (row.delivery_id) {
+          out.push(row);
+          continue;
+        }
+        const fixed = await trx
+          .updateTable('items')
+          .set({ delivery_id: `msg_${randomUUID().replace(/-/g, '')}` })
+          .where('id', '=', row.id)
+          .returningAll()
+          .executeTakeFirst();
+        if (fixed) out.push(fixed);
+      }
+      return out;
+    });
+    this.publish(pending);
+    return rows;
+  }
+
+  private async event(
+    trx: Transaction<Database>,
+    row: ItemRow,
+    what: { type: NewEvent['type']; previous_status?: string; extra?: Record<string, unknown> },
+    at: Date,
+  ): Promise<Pending> {
+    const data: Record<string, unknown> = { ...itemWire(row), ...(what.previous_status ? { previous_status: what.previous_status } : {}), ...what.extra };
+    const event = await appendEvent(trx, row.account_id, { type: what.type, schedule_id: row.schedule_id, data }, at);
+    return { accountId: row.account_id, event };
+  }
+
+  private publish(pending: Pending[]): void {
+    const byAccount = new Map<string, ServerEvent[]>();
+    for (const { accountId, event } of pending) {
+      const list = byAccount.get(accountId) ?? [];
+      list.push(event);
+      byAccount.set(accountId, list);
+    }
+    for (const [accountId, events] of byAccount) this.ctx.events.publish(accountId, events);
+  }
+
+  // ------------------------------------------------------------------ due soon
+
+  async announceDueSoon(now: number): Promise<number> {
+    const pending: Pending[] = [];
+    const horizon = now + this.options.dueSoonMs;
+    const due = (eb: ExpressionBuilder<Database, 'items'>) =>
+      eb.and([
+        eb('status', '=', 'scheduled'),
+        eb('scheduled_at_ms', '>', now),
+        eb('scheduled_at_ms', '<=', horizon),
+        eb.or([eb('due_soon_for_ms', 'is', null), eb('due_soon_for_ms', '<>', eb.ref('scheduled_at_ms'))]),
+      ]);
+    await this.db.transaction().execute(async (trx) => {
+      let candidates = trx.selectFrom('items').select('id').where(due).orderBy('scheduled_at_ms').limit(this.options.batchSize);
+      if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+      const rows = await trx
+        .updateTable('items')
+        .set((eb) => ({ due_soon_for_ms: eb.ref('scheduled_at_ms') }))
+        .where('id', 'in', candidates)
+        .where(due)
+        .returningAll()
+        .execute();
+      const at = new Date(now);
+      for (const row of rows) {
+        pending.push(await this.event(trx, row, { type: 'item.due_soon', extra: { due_in_ms: Number(row.scheduled_at_ms) - now } }, at));
+      }
+    });
+    this.publish(pending);
+    return pending.length;
+  }
+
+  // ------------------------------------------------------------------ delivery
+
+  private track(task: Promise<void>): void {
+    this.tasks.add(task);
+    void task.finally(() => this.tasks.delete(task));
+  }
+
+  private launchItem(row: ItemRow): void {
+    if (this.stopped) return;
+    const controller = new AbortController();
+    this.items.set(row.id, controller);
+    this.track(
+      this.deliverItem(row, controller.signal)
+        .catch((error: unknown) => {
+          if (!this.stopped) this.log.error({ err: error, item_id: row.id }, 'item delivery failed');
+        })
+        .finally(() => {
+          this.items.delete(row.id);
+          this.wake();
+        }),
+    );
+  }
+
+  private async deliverItem(row: ItemRow, signal: AbortSignal): Promise<void> {
+    const schedule = await this.db.selectFrom('schedules').select('processing_deadline_ms').where('id', '=', row.schedule_id).executeTakeFirst();
+    const deadline = Number(row.scheduled_at_ms) + Number(schedule?.processing_deadline_ms ?? DEFAULT_DEADLINE_MS);
+    const startedAt = this.ctx.clock.now();
+    let outcome: PublishOutcome;
+    if (startedAt >= deadline) {
+      // The server was not running (or was stuck) until the window closed: too late to post.
+      const last = row.failure_reason ? `${row.failure_reason}; ` : '';
+      outcome = { ok: false, retryable: false, reason: `${last}processing deadline passed before the item could be published` };
+    } else {
+      outcome = await this.publisher.publish({ item: itemWire(row), deliveryId: row.delivery_id ?? row.id, signal, nowMs: startedAt });
+    }
+    // Shutting down: the lease is released and another process (or the next start) retries.
+    if (signal.aborted || this.stopped) return;
+    await this.finishItem(row, outcome, deadline);
+  }
+
+  private async finishItem(row: ItemRow, outcome: PublishOutcome, deadline: number): Promise<void> {
+    const now = this.ctx.clock.now();
+    const at = new Date(now);
+    const iso = at.toISOString();
+    const attempts = Number(row.attempts) + 1;
+    const pending: Pending[] = [];
+    let callbackQueued = false;
+    const final = outcome.ok || !outcome.retryable || now >= deadline - 1;
+    await this.db.transaction().execute(async (trx) => {
+      const mine = trx
+        .updateTable('items')
+        .where('id', '=', row.id)
+        .where('lease_owner', '=', this.owner)
+        .where('status', '=', 'processing');
+      if (!final) {
+        const reason = outcome.ok ? null : outcome.reason;
+        await mine
+          .set({
+            attempts,
+            // The last try happens just inside the window.
+            next_attempt_ms: Math.min(now + backoffMs(attempts, this.options.retryBaseMs, this.options.retryMaxMs), deadline - 1),
+            failure_reason: reason,
+            lease_owner: null,
+            lease_expires_ms: null,
+          })
+          .execute();
+        return;
+      }
+      const updated = await mine
+        .set((eb) => ({
+          status: outcome.ok ? 'published' : 'failed',
+          published_at: outcome.ok ? iso : null,
+          failure_reason: outcome.ok ? null : outcome.reason,
+          attempts,
+          version: eb('version', '+', 1),
+          updated_at: iso,
+          lease_owner: null,
+          lease_expires_ms: null,
+          next_attempt_ms: null,
+        }))
+        .returningAll()
+        .executeTakeFirst();
+      // Not ours any more (lease lost, item cancelled meanwhile): nothing to record.
+      if (!updated) return;
+      pending.push(
+        await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'processing', extra: { publisher: this.publisher.kind } }, at),
+      );
+      const kind = outcome.ok ? 'on_published' : 'on_failed';
+      const url = callbacksOf(updated)[kind];
+      if (url) {
+        await trx
+          .insertInto('callback_deliveries')
+          .values({
+            id: `cb_${randomUUID().replace(/-/g, '')}`,
+            account_id: updated.account_id,
+            item_id: updated.id,
+            kind,
+            url,
+            body: JSON.stringify({ type: outcome.ok ? 'item.published' : 'item.failed', timestamp: iso, data: itemWire(updated) }),
+            status: 'pending',
+            attempts: 0,
+            next_attempt_ms: now,
+            lease_owner: null,
+            lease_expires_ms: null,
+            last_error: null,
+            created_at: iso,
+            completed_at: null,
+          })
+          .execute();
+        callbackQueued = true;
+      }
+    });
+    this.publish(pending);
+    if (callbackQueued) this.wake();
+  }
+
+  // ------------------------------------------------------------------ callbacks
+
+  private async claimCallbacks(now: number, limit: number): Promise<CallbackRow[]> {
+    return this.db.transaction().execute(async (trx) => {
+      const due = (eb: ExpressionBuilder<Database, 'callback_deliveries'>) =>
+        eb.and([
+          eb('status', '=', 'pending'),
+          eb('next_attempt_ms', '<=', now),
+          eb.or([eb('lease_owner', 'is', null), eb('lease_expires_ms', '<=', now)]),
+        ]);
+      let candidates = trx.selectFrom('callback_deliveries').select('id').where(due).orderBy('next_attempt_ms').limit(limit);
+      if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+      const rows = await trx
+        .updateTable('callback_deliveries')
+        .set({ lease_owner: this.owner, lease_expires_ms: now + this.options.leaseMs })
+        .where('id', 'in', candidates)
+        .where(due)
+        .returningAll()
+        .execute();
+      return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+    });
+  }
+
+  private launchCallback(row: CallbackRow): void {
+    if (this.stopped) return;
+    const controller = new AbortController();
+    this.callbacks.set(row.id, controller);
+    this.track(
+      this.deliverCallback(row, controller.signal)
+        .catch((error: unknown) => {
+          if (!this.stopped) this.log.error({ err: error, callback_id: row.id }, 'callback delivery failed');
+        })
+        .finally(() => {
+          this.callbacks.delete(row.id);
+          this.wake();
+        }),
+    );
+  }
+
+  private async deliverCallback(row: CallbackRow, signal: AbortSignal): Promise<void> {
+    const headers = webhookHeaders(row.id, row.body, this.options.callbackSecret, this.ctx.clock.now());
+    const outcome = await deliver(row.url, row.body, headers, { allowLoopback: this.options.allowLoopback, timeoutMs: this.options.requestTimeoutMs }, signal);
+    if (signal.aborted || this.stopped) return;
+    const now = this.ctx.clock.now();
+    const attempts = row.attempts + 1;
+    const mine = this.db.updateTable('callback_deliveries').where('id', '=', row.id).where('lease_owner', '=', this.owner);
+    if (outcome.ok) {
+      await mine.set({ status: 'delivered', attempts, completed_at: new Date(now).toISOString(), lease_owner: null, lease_expires_ms: null, last_error: null }).execute();
+      return;
+    }
+    const giveUp = !outcome.retryable || attempts >= this.options.callbackMaxAttempts;
+    if (giveUp) this.log.warn({ callback_id: row.id, url: row.url, reason: outcome.reason }, 'callback given up');
+    await mine
+      .set({
+        status: giveUp ? 'failed' : 'pending',
+        attempts,
+        last_error: outcome.reason,
+        next_attempt_ms: giveUp ? now : now + backoffMs(attempts, this.options.retryBaseMs, this.options.retryMaxMs),
+        completed_at: giveUp ? new Date(now).toISOString() : null,
+        lease_owner: null,
+        lease_expires_ms: null,
+      })
+      .execute();
+  }
+
+  // ------------------------------------------------------------------ timing, leases, shutdown
+
+  private async nextWakeDelay(now: number): Promise<number> {
+    const [scheduled, retry, callback] = await Promise.all([
+      this.db
+        .selectFrom('items')
+        .select((eb) => eb.fn.min('scheduled_at_ms').as('at'))
+        .where('status', '=', 'scheduled')
+        .where(this.leaseFree(now))
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('items')
+        .select((eb) => eb.fn.min('next_attempt_ms').as('at'))
+        .where('status', '=', 'processing')
+        .where('lease_owner', 'is', null)
+        .executeTakeFirst(),
+      this.db
+        .selectFrom('callback_deliveries')
+        .select((eb) => eb.fn.min('next_attempt_ms').as('at'))
+        .where('status', '=', 'pending')
+        .where('lease_owner', 'is', null)
+        .executeTakeFirst(),
+    ]);
+    let next = Infinity;
+    for (const row of [scheduled, retry, callback]) if (row?.at != null) next = Math.min(next, Number(row.at));
+    if (next === Infinity) return this.options.pollMs;
+    // Due but not claimed: taken by another process, or over capacity (a finishing delivery wakes us).
+    if (next <= now) return Math.min(this.options.pollMs, 25);
+    return Math.min(this.options.pollMs, next - now);
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.stopped) return;
+    const until = this.ctx.clock.now() + this.options.leaseMs;
+    try {
+      const itemIds = [...this.items.keys()];
+      if (itemIds.length) {
+        await this.db.updateTable('items').set({ lease_expires_ms: until }).where('lease_owner', '=', this.owner).where('id', 'in', itemIds).execute();
+      }
+      const callbackIds = [...this.callbacks.keys()];
+      if (callbackIds.length) {
+        await this.db
+          .updateTable('callback_deliveries')
+          .set({ lease_expires_ms: until })
+          .where('lease_owner', '=', this.owner)
+          .where('id', 'in', callbackIds)
+          .execute();
+      }
+    } catch (error) {
+      if (!this.stopped) this.log.warn({ err: error }, 'lease renewal failed');
+    }
+  }
+
+  /** Stops scanning, lets deliveries finish for a grace period, aborts the rest, releases leases. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.unsubscribe?.();
+    // A scan in progress may still claim; let it, so its leases are released below.
+    await this.current?.catch(() => undefined);
+    const grace = new Promise<void>((resolve) => setTimeout(resolve, this.options.shutdownGraceMs).unref());
+    await Promise.race([Promise.allSettled([...this.tasks]), grace]);
+    for (const controller of [...this.items.values(), ...this.callbacks.values()]) controller.abort();
+    await Promise.allSettled([...this.tasks]);
+    await this.releaseLeases();
+  }
+
+  async releaseLeases(): Promise<void> {
+    try {
+      await this.db.updateTable('items').set({ lease_owner: null, lease_expires_ms: null }).where('lease_owner', '=', this.owner).execute();
+      await this.db
+        .updateTable('callback_deliveries')
+        .set({ lease_owner: null, lease_expires_ms: null })
+        .where('lease_owner', '=', this.owner)
+        .execute();
+    } catch (error) {
+      this.log.warn({ err: error }, 'could not release dispatch leases');
+    }
+  }
+}
