@@ -9,6 +9,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
+import { sqliteOptions } from './sqlite-native';
 
 // int8 columns hold epoch milliseconds and seqs, far below 2^53: read them as numbers, not strings.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -43,7 +44,7 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
 async function openSqlite(dataDir: string): Promise<Storage> {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, SQLITE_FILE_NAME);
-  const connection = new SQLite(file);
+  const connection = new SQLite(file, sqliteOptions());
   connection.pragma('journal_mode = WAL');
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
