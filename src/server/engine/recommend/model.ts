@@ -27,6 +27,8 @@ export interface EngagementModel {
   confidence: Float64Array;
   /** Share of each cell's posterior that comes from history (n / (n + κ)). */
   historyWeight: Float64Array;
+  /** Posterior mean log-lift over the account median per cell (before scaling to 0..1). */
+  posterior: Float64Array;
   /** Industry prior (0..1) per cell. */
   prior: Float64Array;
   /** Raw, unsmoothed post counts and mean log-lift per cell, for the reasons. */
@@ -90,8 +92,8 @@ export function fitModel(options: FitOptions): EngagementModel {
     rows.push({ rate: Math.max(0, obs.engagements) / obs.impressions, at });
   }
   const med = median(rows.map((r) => r.rate));
-  // A small floor keeps log-lift finite for posts with zero engagement.
-  const eps = Math.max(med * 0.05, 1e-6);
+  // A floor keeps log-lift finite for posts with zero engagement.
+  const floor = Math.max(med * 0.02, 1e-9);
 
   const n = new Float64Array(HOURS_PER_WEEK);
   const s = new Float64Array(HOURS_PER_WEEK);
@@ -101,7 +103,7 @@ export function fitModel(options: FitOptions): EngagementModel {
   const posts = new Int32Array(HOURS_PER_WEEK);
   const rawSum = new Float64Array(HOURS_PER_WEEK);
   for (const row of rows) {
-    const y = Math.max(-LOG_LIFT_CLAMP, Math.min(LOG_LIFT_CLAMP, Math.log((row.rate + eps) / (med + eps))));
+    const y = Math.max(-LOG_LIFT_CLAMP, Math.min(LOG_LIFT_CLAMP, Math.log(Math.max(row.rate, floor) / Math.max(med, floor))));
     const w = 0.5 ** ((now - row.at) / WEEK_MS / HALF_LIFE_WEEKS);
     const cell = clock.cellOf(row.at);
     posts[cell] = (posts[cell] ?? 0) + 1;
@@ -202,6 +204,7 @@ export function fitModel(options: FitOptions): EngagementModel {
     grid,
     confidence,
     historyWeight,
+    posterior: post,
     prior,
     posts,
     meanLogLift,

@@ -4,7 +4,7 @@
  * (a ring of 168 hours, so Sunday 23:00 neighbours Monday 00:00) and scaled to 0..1.
  */
 import type { Platform } from '../../../shared/api';
-import { PRIOR_ROWS, WORST_DAYS } from './priors';
+import { PRIOR_ROWS, type PriorRow, WORST_DAYS } from './priors';
 
 export const HOURS_PER_WEEK = 168;
 
@@ -32,6 +32,27 @@ export function smoothRing(values: Float64Array, sigmaHours: number): Float64Arr
 }
 
 /**
+ * Where one study row lands on the audience's local week: [cell, weight] pairs. A row published
+ * in a fixed offset is moved by the difference to the audience's offset; a fractional shift
+ * (zones at :30 or :45) splits the weight between two neighbouring cells.
+ */
+export function rowCells(row: PriorRow, audienceOffsetMinutes: number): Array<[number, number]> {
+  const shiftHours = row.utcOffsetMinutes === undefined ? 0 : (audienceOffsetMinutes - row.utcOffsetMinutes) / 60;
+  const out: Array<[number, number]> = [];
+  for (const day of row.days) {
+    for (let hour = row.from; hour < row.to; hour++) {
+      const at = day * 24 + hour + shiftHours;
+      const lo = Math.floor(at);
+      const frac = at - lo;
+      const a = ((lo % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK;
+      out.push([a, row.weight * (1 - frac)]);
+      if (frac > 0) out.push([(a + 1) % HOURS_PER_WEEK, row.weight * frac]);
+    }
+  }
+  return out;
+}
+
+/**
  * The prior for `platform` as seen by an audience whose zone is at `audienceOffsetMinutes`
  * (only rows published in a fixed offset, like Sprout 2021's CST, depend on it).
  */
@@ -47,19 +68,7 @@ export function priorSurface(platform: Platform, audienceOffsetMinutes: number):
   }
   for (const row of PRIOR_ROWS) {
     if (row.platform !== platform) continue;
-    const shiftHours = row.utcOffsetMinutes === undefined ? 0 : (audienceOffsetMinutes - row.utcOffsetMinutes) / 60;
-    for (const day of row.days) {
-      for (let hour = row.from; hour < row.to; hour++) {
-        // A fractional shift (zones at :30/:45) splits the weight between two cells.
-        const at = day * 24 + hour + shiftHours;
-        const lo = Math.floor(at);
-        const frac = at - lo;
-        const a = ((lo % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK;
-        const b = (a + 1) % HOURS_PER_WEEK;
-        raw[a] = (raw[a] ?? 0) + 0.5 * row.weight * (1 - frac);
-        if (frac > 0) raw[b] = (raw[b] ?? 0) + 0.5 * row.weight * frac;
-      }
-    }
+    for (const [cell, weight] of rowCells(row, audienceOffsetMinutes)) raw[cell] = (raw[cell] ?? 0) + 0.5 * weight;
   }
   for (const worst of WORST_DAYS) {
     if (worst.platform !== platform) continue;
