@@ -1,13 +1,16 @@
-/** The engine connection as the main process reports it, plus the bridge's own link. */
+/** The engine connection as the main process reports it, the bridge's own link, and sync state. */
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { EngineStatus } from '../../../shared/bridge';
+import type { EngineStatus, SyncStatus } from '../../../shared/bridge';
 import { bridge } from '../bridge/client';
 import type { TransportState } from '../bridge/web-socket-transport';
 
 export const useConnectionStore = defineStore('connection', () => {
   const engine = ref<EngineStatus | null>(null);
   const bridgeState = ref<TransportState>('connecting');
+  const sync = ref<SyncStatus | null>(null);
+  /** Set when sync.status is not served yet: the indicator falls back to the engine status. */
+  const syncUnavailable = ref(false);
   const lastError = ref<string | null>(null);
   let started = false;
 
@@ -15,6 +18,11 @@ export const useConnectionStore = defineStore('connection', () => {
     const result = await bridge().call('engine.status', {});
     if (result.ok) engine.value = result.value;
     else lastError.value = result.error.message;
+    const status = await bridge().call('sync.status', {});
+    if (status.ok) {
+      sync.value = status.value;
+      syncUnavailable.value = false;
+    } else syncUnavailable.value = true;
   }
 
   function start(): void {
@@ -22,6 +30,10 @@ export const useConnectionStore = defineStore('connection', () => {
     started = true;
     bridge().on('engine.status', (status) => {
       engine.value = status;
+    });
+    bridge().on('sync.status', (status) => {
+      sync.value = status;
+      syncUnavailable.value = false;
     });
     bridge().onTransportState((state) => {
       const reconnected = bridgeState.value === 'closed' && state === 'open';
@@ -32,7 +44,27 @@ export const useConnectionStore = defineStore('connection', () => {
     void refresh();
   }
 
+  async function syncNow(): Promise<void> {
+    const result = await bridge().call('sync.now', {});
+    if (result.ok) sync.value = result.value;
+    else lastError.value = result.error.message;
+  }
+
   const online = computed(() => engine.value?.state === 'connected');
 
-  return { engine, bridgeState, lastError, online, start, refresh };
+  /** One answer for the header: live, reconnecting or offline, from sync when served, else the engine. */
+  const live = computed<'live' | 'reconnecting' | 'offline'>(() => {
+    if (bridgeState.value === 'closed') return 'offline';
+    if (sync.value) return sync.value.live;
+    if (!engine.value || engine.value.state === 'connecting') return 'reconnecting';
+    return engine.value.state === 'connected' ? 'live' : 'offline';
+  });
+
+  const offlineSince = computed<string | null>(() => {
+    if (sync.value?.offlineSince) return sync.value.offlineSince;
+    if (engine.value?.state === 'offline') return engine.value.since;
+    return null;
+  });
+
+  return { engine, bridgeState, sync, syncUnavailable, lastError, online, live, offlineSince, start, refresh, syncNow };
 });
