@@ -2,6 +2,9 @@
  * `npm run server -- --port N --data-dir DIR`            serve the API (SQLite under DIR, or DATABASE_URL)
  * `npm run server -- create-key --data-dir DIR [--signing-secret] [--name NAME]`
  *                                                       print a new API key alone on stdout
+ * Dispatch (docs/live-and-dispatch.md): reminders by default; CADENCE_WEBHOOK_URL + CADENCE_WEBHOOK_SECRET
+ * publish by signed webhook; CADENCE_CALLBACK_SECRET signs callbacks; --allow-loopback-callbacks lets
+ * webhooks and callbacks reach 127.0.0.1/::1.
  */
 import { parseArgs } from 'node:util';
 import { createServer } from './app';
@@ -53,7 +56,20 @@ async function main(): Promise<void> {
 
   const port = Number(values.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`--port must be 0..65535, got ${values.port}`);
-  const server = await createServer({ dataDir, databaseUrl, logger: { level: process.env.LOG_LEVEL ?? 'info' } });
+  // Webhook publishing is configured by environment so the secret stays off the command line.
+  const webhookUrl = process.env.CADENCE_WEBHOOK_URL;
+  const webhookSecret = process.env.CADENCE_WEBHOOK_SECRET;
+  if (webhookUrl && !webhookSecret) fail('CADENCE_WEBHOOK_URL needs CADENCE_WEBHOOK_SECRET (whsec_… or any string) to sign with');
+  const server = await createServer({
+    dataDir,
+    databaseUrl,
+    logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    dispatcher: {
+      allowLoopback: values['allow-loopback-callbacks'],
+      ...(webhookUrl && webhookSecret ? { publisher: { kind: 'webhook', url: webhookUrl, secret: webhookSecret } } : {}),
+      ...(process.env.CADENCE_CALLBACK_SECRET ? { callbackSecret: process.env.CADENCE_CALLBACK_SECRET } : {}),
+    },
+  });
   const url = await server.listen(port, values.host);
   process.stderr.write(`Cadence Scheduling API listening on ${url} (${server.context.storage.dialect})\n`);
   const shutdown = (signal: string) => {
