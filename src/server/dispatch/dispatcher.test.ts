@@ -265,6 +265,47 @@ forEachDialect((dialect) => {
   });
 });
 
+describe.runIf(TEST_DIALECTS.includes('sqlite'))('graceful shutdown', () => {
+  it('releases the leases it holds, and the next start delivers with the same webhook-id', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createAccountWithKey } = await import('../storage/accounts');
+    let answering = false;
+    const hook = await receiver(() => (answering ? 200 : new Promise<number>(() => undefined)));
+    const dataDir = mkdtempSync(join(tmpdir(), 'cadence-dispatch-restart-'));
+    const dispatcher = { publisher: { kind: 'webhook', url: hook.url, secret: SECRET }, allowLoopback: true, pollMs: 100, shutdownGraceMs: 100 } as const;
+    let second: CadenceServer | undefined;
+    try {
+      const first = await createServer({ logger: false, dataDir, dispatcher });
+      const { apiKey } = await createAccountWithKey(first.context.storage.db);
+      const url = await first.listen(0);
+      const headers = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
+      await createScheduleViaApi(url, headers, [{ scheduled_time: at(Date.now() + 100) }]);
+      await waitUntil(async () => hook.received.length === 1);
+      await first.close();
+
+      second = await createServer({ logger: false, dataDir, dispatcher: { ...dispatcher, enabled: false } });
+      const [released] = await second.context.storage.db.selectFrom('items').selectAll().execute();
+      expect(released).toMatchObject({ status: 'processing', lease_owner: null, lease_expires_ms: null });
+      await second.close();
+
+      answering = true;
+      second = await createServer({ logger: false, dataDir, dispatcher });
+      const published = await waitUntil(async () => {
+        const [row] = await second!.context.storage.db.selectFrom('items').selectAll().execute();
+        return row?.status === 'published' ? row : null;
+      });
+      expect(hook.received).toHaveLength(2);
+      expect(hook.received[1]!.headers['webhook-id']).toBe(hook.received[0]!.headers['webhook-id']);
+      expect(published.delivery_id).toBe(hook.received[0]!.headers['webhook-id']);
+    } finally {
+      await second?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two dispatchers on one database', () => {
   it('never lets both publish the same item', async () => {
     const hook = await receiver(async () => {

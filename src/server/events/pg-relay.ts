@@ -32,7 +32,8 @@ export class PgEventRelay {
 
   private async connect(): Promise<void> {
     if (this.stopped) return;
-    const client = new pg.Client({ connectionString: this.options.connectionString });
+    // Named, so an operator (or a test) can find this listener in pg_stat_activity.
+    const client = new pg.Client({ connectionString: this.options.connectionString, application_name: `cadence-live ${this.options.schema}`.slice(0, 63) });
     client.on('notification', (message) => {
       if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
       const space = message.payload.indexOf(' ');

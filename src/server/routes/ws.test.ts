@@ -158,13 +158,13 @@ forEachDialect((dialect) => {
     await slow.waitFor((m) => m.type === 'subscribed');
     // Stop reading from the TCP socket: the kernel buffers fill, then the server's.
     (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-    const big = 'x'.repeat(8 * 1024);
+    const big = 'x'.repeat(48 * 1024);
     const db = t.server.context.storage.db;
     const { appendEvent } = await import('./../events/log');
     for (let i = 0; i < 60 && slow.ws.readyState === WebSocket.OPEN; i++) {
       const events = await db.transaction().execute(async (trx) => {
         const out = [];
-        for (let j = 0; j < 50; j++) out.push(await appendEvent(trx, t!.accountId, { type: 'schedule.updated', schedule_id: null, data: { big } }));
+        for (let j = 0; j < 10; j++) out.push(await appendEvent(trx, t!.accountId, { type: 'schedule.updated', schedule_id: null, data: { big } }));
         return out;
       });
       t.server.context.events.publish(t.accountId, events);
@@ -173,6 +173,42 @@ forEachDialect((dialect) => {
     (slow.ws as unknown as { _socket: { resume(): void } })._socket.resume();
     const closed = await slow.closed;
     expect(closed.code).toBe(1006);
+  });
+});
+
+describe.runIf(TEST_DIALECTS.includes('sqlite'))('server restart', () => {
+  it('a client that reconnects with since after the server restarted misses nothing', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { createAccountWithKey } = await import('../storage/accounts');
+    const dataDir = mkdtempSync(join(tmpdir(), 'cadence-ws-restart-'));
+    let first: CadenceServer | undefined;
+    let second: CadenceServer | undefined;
+    try {
+      first = await createServer({ logger: false, dataDir });
+      const { apiKey, accountId } = await createAccountWithKey(first.context.storage.db);
+      const url = await first.listen(0);
+      const c = await connect(wsUrl(url, '/ws'), { headers: { authorization: `Bearer ${apiKey}` } });
+      c.send({ type: 'subscribe', schedules: ['*'], since: 0 });
+      await c.waitFor((m) => m.type === 'subscribed');
+      await emitEvents(first, accountId, 3);
+      await c.waitForEvents(3);
+      await first.close();
+      expect((await c.closed).code).toBe(1001);
+
+      second = await createServer({ logger: false, dataDir });
+      await emitEvents(second, accountId, 4);
+      const url2 = await second.listen(0);
+      const again = await connect(wsUrl(url2, '/ws'), { headers: { authorization: `Bearer ${apiKey}` } });
+      again.send({ type: 'subscribe', schedules: ['*'], since: c.events().at(-1)!.seq });
+      expect(seqs(await again.waitForEvents(4))).toEqual([4, 5, 6, 7]);
+      again.ws.terminate();
+    } finally {
+      await second?.close();
+      await first?.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -195,6 +231,20 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two server process
       await emitEvents(a.server, a.accountId, 5);
       await emitEvents(b, a.accountId, 5);
       expect(seqs(await c.waitForEvents(30))).toEqual(range(1, 30));
+
+      // Cut the listening connection: what is committed meanwhile is read on reconnect.
+      const pg = (await import('pg')).default;
+      const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await admin.connect();
+      try {
+        const killed = await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [`cadence-live ${a.pgSchema}`]);
+        // Both servers listen under this schema; cut both.
+        expect(killed.rowCount).toBe(2);
+      } finally {
+        await admin.end();
+      }
+      await emitEvents(b, a.accountId, 5);
+      expect(seqs(await c.waitForEvents(35))).toEqual(range(1, 35));
     } finally {
       c.ws.terminate();
     }
