@@ -154,6 +154,31 @@ forEachDialect((dialect) => {
   });
 });
 
+describe.runIf(TEST_DIALECTS.includes('sqlite'))('item.due_soon', () => {
+  it('is sent once per item, and again for a rescheduled item', async () => {
+    const t = await server({ dialect: 'sqlite', dispatcher: { pollMs: 50, dueSoonMs: 60_000 } });
+    const schedule = await createScheduleViaApi(t.url, t.headers(), [{ scheduled_time: at(Date.now() + 30_000) }]);
+    const item = schedule.items![0]!;
+    const dueSoon = () =>
+      t.server.context.storage.db.selectFrom('events').select('data').where('type', '=', 'item.due_soon').execute();
+    await waitUntil(async () => (await dueSoon()).length === 1);
+    await new Promise((r) => setTimeout(r, 200)); // several more scans
+    expect(await dueSoon()).toHaveLength(1);
+    const moved = at(Date.now() + 40_000);
+    const res = await fetch(`${t.url}/api/v1/scheduling/calendar/${schedule.id}/items/${item.id}`, {
+      method: 'PATCH',
+      headers: t.headers(),
+      body: JSON.stringify({ scheduled_time: moved }),
+    });
+    expect(res.status).toBe(200);
+    const events = await waitUntil(async () => {
+      const list = await dueSoon();
+      return list.length === 2 ? list : null;
+    });
+    expect(events.map((e) => (JSON.parse(e.data) as Item).scheduled_time)).toEqual([item.scheduled_time, moved]);
+  });
+});
+
 describe('outbound URL guard', () => {
   it('classifies addresses, including IPv4 hidden in IPv6', () => {
     for (const bad of ['127.0.0.1', '10.0.0.1', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '224.0.0.1']) {

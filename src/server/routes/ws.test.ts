@@ -56,6 +56,27 @@ forEachDialect((dialect) => {
     expect(seqs(second.events())).toEqual(range(4, 55));
   });
 
+  it('keeps seq order when events are published out of commit order or by concurrent writers', async () => {
+    t = await startTestServer({ dialect });
+    const { appendEvent } = await import('../events/log');
+    const db = t.server.context.storage.db;
+    const c = await open('/ws', auth());
+    c.send({ type: 'subscribe', schedules: ['*'] });
+    await c.waitFor((m) => m.type === 'subscribed');
+    const append = () =>
+      db.transaction().execute((trx) => appendEvent(trx, t!.accountId, { type: 'schedule.updated', schedule_id: null, data: {} }));
+    const [e1, e2, e3] = [await append(), await append(), await append()];
+    // The last commit is announced first: the stream fills the gap from the table.
+    t.server.context.events.publish(t.accountId, [e3!]);
+    t.server.context.events.publish(t.accountId, [e1!]);
+    t.server.context.events.publish(t.accountId, [e2!]);
+    expect(seqs(await c.waitForEvents(3))).toEqual([1, 2, 3]);
+    await Promise.all([emitEvents(t.server, t.accountId, 15), emitEvents(t.server, t.accountId, 15), emitEvents(t.server, t.accountId, 15)]);
+    expect(seqs(await c.waitForEvents(48))).toEqual(range(1, 48));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(c.events()).toHaveLength(48);
+  });
+
   it('authenticates by first message, filters by schedule, and streams /ws/schedules/{id}', async () => {
     t = await startTestServer({ dialect });
     const a = await insertSchedule(t.server, t.accountId);
