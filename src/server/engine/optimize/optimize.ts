@@ -61,14 +61,17 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
 
     const h = solveGroupHeuristic(group, { deadline: Math.max(deadline - 50, Date.now() + 20) });
     let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound: lpBound, exact: 'none' };
-    if (exactAllowed || !h.complete) {
+    // A fractional LP on a large instance still gets a warm-started MIP if time is left.
+    const spare = method === 'auto' && deadline - Date.now() > 1000;
+    if (exactAllowed || spare || !h.complete) {
       const start = h.complete ? startColumns(built, h.assign) : undefined;
+      const mipDeadline = deadline - 250;
       const mip = await pool.solve({
         kind: 'mip',
         model: built.model,
-        timeLimitSeconds: Math.max(0.1, (deadline - Date.now()) / 1000),
+        timeLimitSeconds: Math.max(0.1, (mipDeadline - Date.now()) / 1000),
         // An item the heuristic could not place still needs an answer, even past the budget.
-        deadline: h.complete ? deadline : Math.max(deadline, Date.now() + 5000),
+        deadline: h.complete ? mipDeadline : Math.max(mipDeadline, Date.now() + 5000),
         ...(start ? { start } : {}),
       });
       if (mip.colValue) {

@@ -16,7 +16,7 @@ export const HALF_LIFE_WEEKS = 16;
 export const MAX_AGE_WEEKS = 120;
 const WEEK_MS = 7 * 24 * 3600_000;
 /** Neighbouring-hour smoothing kernel (±2 h). */
-const HOUR_KERNEL = [0.15, 0.5, 1, 0.5, 0.15] as const;
+const HOUR_KERNEL = [0.3, 0.7, 1, 0.7, 0.3] as const;
 const LOG_LIFT_CLAMP = 2;
 
 export interface EngagementModel {

@@ -214,16 +214,24 @@ function basisOf(candidate: Candidate): Recommendation['basis'] {
 }
 
 export function recommend(input: RecommendInput): RecommendOutput {
+  const clock = new CellClock(input.timezone);
+  const models = [...new Set(input.platforms)].map((platform) =>
+    fitModel({ platform, timezone: input.timezone, history: input.history, now: input.now, clock }),
+  );
+  return { data: selectWindows(input, models), modelVersion: MODEL_VERSION };
+}
+
+/** Scores every candidate window of every model's platform and picks the list (see the file comment). */
+export function selectWindows(input: RecommendInput, models: EngagementModel[]): Recommendation[] {
   const startMs = Math.max(Date.parse(input.start), input.now);
   const endMs = Date.parse(input.end);
   const duration = input.durationMinutes;
-  const clock = new CellClock(input.timezone);
   const starts = localStarts(startMs, endMs - duration * MINUTE + 1, input.timezone).filter(
     (s) => s.startMs + duration * MINUTE <= endMs,
   );
   const pool: Candidate[] = [];
-  for (const platform of new Set(input.platforms)) {
-    const model = fitModel({ platform, timezone: input.timezone, history: input.history, now: input.now, clock });
+  for (const model of models) {
+    const platform = model.platform;
     for (const c of scoreCandidates(model, starts, duration, input.existing)) {
       const f = spacingFactor(c.nearestExistingMs, RECOMMEND_SPACING_MINUTES[platform]);
       if (f > 0) pool.push(c);
@@ -232,7 +240,6 @@ export function recommend(input: RecommendInput): RecommendOutput {
 
   const picked: Candidate[] = [];
   const perDay = new Map<string, number>();
-  const pickedTimes = new Map<Platform, number[]>();
   const alive = new Uint8Array(pool.length).fill(1);
   const data: Recommendation[] = [];
   while (picked.length < input.targetCount) {
@@ -242,8 +249,8 @@ export function recommend(input: RecommendInput): RecommendOutput {
       if (!alive[i]) continue;
       const c = pool[i] as Candidate;
       const spacing = RECOMMEND_SPACING_MINUTES[c.platform];
-      const mine = pickedTimes.get(c.platform) ?? [];
-      const nearest = Math.min(c.nearestExistingMs, nearestDistance(mine, c.startMs));
+      // Spacing is measured against the calendar's posts; the list itself is spread by day.
+      const nearest = c.nearestExistingMs;
       const sameDay = perDay.get(`${c.platform}:${c.dayIndex}`) ?? 0;
       const otherDay = perDay.get(`*:${c.dayIndex}`) ?? 0;
       const score = c.base * spacingFactor(nearest, spacing) / (1 + 0.35 * sameDay + 0.1 * (otherDay - sameDay));
@@ -260,10 +267,6 @@ export function recommend(input: RecommendInput): RecommendOutput {
       const c = pool[i] as Candidate;
       if (alive[i] && c.startMs < chosen.endMs && chosen.startMs < c.endMs) alive[i] = 0;
     }
-    const mine = pickedTimes.get(chosen.platform) ?? [];
-    mine.push(chosen.startMs);
-    mine.sort((a, b) => a - b);
-    pickedTimes.set(chosen.platform, mine);
     const dayKey = `${chosen.platform}:${chosen.dayIndex}`;
     const sameDayBefore = perDay.get(dayKey) ?? 0;
     perDay.set(dayKey, sameDayBefore + 1);
@@ -280,7 +283,7 @@ export function recommend(input: RecommendInput): RecommendOutput {
       basis: basisOf(chosen),
     });
   }
-  return { data, modelVersion: MODEL_VERSION };
+  return data;
 }
 
 function round3(value: number): number {
