@@ -64,12 +64,12 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
   const metrics = createHttpMetrics();
   installHttpLayer(app, context, httpOptions, metrics);
   // Registers @fastify/websocket, which must come before the other routes.
-  await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl });
+  await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl, registry: metrics.registry });
   healthRoutes(app, context);
   installMetrics(app, metrics);
   apiRoutes(app, context, httpOptions);
   openapiRoutes(app);
-  startDispatcher(app, context, options.dispatcher);
+  startDispatcher(app, context, options.dispatcher, metrics.registry);
 
   let closed = false;
   return {

@@ -96,6 +96,12 @@ forEachDialect((dialect) => {
       expect(mine.map((e) => (e.type === 'item.status_changed' ? e.data.status : e.type))).toEqual(['item.due_soon', 'processing', 'published']);
       expect(mine.map((e) => e.data.version)).toEqual([1, 2, 3]);
     }
+
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/cadence_dispatch_transitions_total\{status="published"\} 8/);
+    expect(metrics).toMatch(/cadence_dispatch_due_soon_total 8/);
+    expect(metrics).toMatch(/cadence_ws_connections 1/);
+    expect(metrics).toMatch(/cadence_dispatch_fire_lateness_seconds_count 8/);
   });
 
   it('retries a failing receiver: one logical delivery, one stable webhook-id, valid signatures, then the callback', async () => {

@@ -13,11 +13,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import type { Registry } from 'prom-client';
 import type { ServerEvent } from '../../shared/api/events';
 import type { ServerContext } from '../context';
 import { appendEvent, type NewEvent } from '../events/log';
 import type { CallbackDeliveriesTable, Database } from '../storage/schema';
 import { callbacksOf, itemWire, type ItemRow } from './items';
+import { createDispatchMetrics, type DispatchMetrics } from './metrics';
 import { backoffMs, type ResolvedDispatcherOptions } from './options';
 import { createPublisher, deliver, type PublishOutcome, type Publisher } from './publishers';
 import { webhookHeaders } from './signing';
@@ -54,12 +56,15 @@ export class Dispatcher {
   private readonly db: Kysely<Database>;
   private readonly postgres: boolean;
   private readonly capacity: number;
+  readonly metrics: DispatchMetrics;
 
   constructor(
     private readonly ctx: ServerContext,
     readonly options: ResolvedDispatcherOptions,
     private readonly log: DispatchLog,
+    registry?: Registry,
   ) {
+    this.metrics = createDispatchMetrics(registry, () => this.items.size + this.callbacks.size);
     this.db = ctx.storage.db;
     this.postgres = ctx.storage.dialect === 'postgres';
     this.publisher = createPublisher(options.publisher, { allowLoopback: options.allowLoopback, timeoutMs: options.requestTimeoutMs });
@@ -192,6 +197,8 @@ export class Dispatcher {
         if (!updated) continue;
         pending.push(await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'scheduled' }, at));
         out.push(updated);
+        this.metrics.transitions.inc({ status: 'processing' });
+        this.metrics.lateness.observe(Math.max(0, now - Number(updated.scheduled_at_ms)) / 1000);
       }
       for (const row of retries) {
         if (row.delivery_id) {
@@ -258,6 +265,7 @@ export class Dispatcher {
       const at = new Date(now);
       for (const row of rows) {
         pending.push(await this.event(trx, row, { type: 'item.due_soon', extra: { due_in_ms: Number(row.scheduled_at_ms) - now } }, at));
+        this.metrics.dueSoon.inc();
       }
     });
     this.publish(pending);
@@ -301,6 +309,7 @@ export class Dispatcher {
     }
     // Shutting down: the lease is released and another process (or the next start) retries.
     if (signal.aborted || this.stopped) return;
+    this.metrics.attempts.inc({ outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retry' : 'final_error' });
     await this.finishItem(row, outcome, deadline);
   }
 
@@ -348,6 +357,7 @@ export class Dispatcher {
         .executeTakeFirst();
       // Not ours any more (lease lost, item cancelled meanwhile): nothing to record.
       if (!updated) return;
+      this.metrics.transitions.inc({ status: updated.status });
       pending.push(
         await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'processing', extra: { publisher: this.publisher.kind } }, at),
       );
@@ -425,6 +435,7 @@ export class Dispatcher {
     if (signal.aborted || this.stopped) return;
     const now = this.ctx.clock.now();
     const attempts = row.attempts + 1;
+    this.metrics.callbacks.inc({ outcome: outcome.ok ? 'delivered' : outcome.retryable ? 'retry' : 'refused_or_gone' });
     const mine = this.db.updateTable('callback_deliveries').where('id', '=', row.id).where('lease_owner', '=', this.owner);
     if (outcome.ok) {
       await mine.set({ status: 'delivered', attempts, completed_at: new Date(now).toISOString(), lease_owner: null, lease_expires_ms: null, last_error: null }).execute();

@@ -7,6 +7,7 @@
  */
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import {
   ClientWsMessageSchema,
@@ -17,6 +18,7 @@ import { issuesToDetails } from '../../shared/api/common';
 import type { ServerContext } from '../context';
 import { sendError, ApiError } from '../errors';
 import { LiveHub } from '../events/hub';
+import { createLiveMetrics, type LiveMetrics } from '../events/metrics';
 import { resolveLiveOptions, type LiveOptions, type ResolvedLiveOptions } from '../events/options';
 import { PgEventRelay } from '../events/pg-relay';
 import { pruneEvents } from '../events/retention';
@@ -48,6 +50,8 @@ export interface LiveRegistrationOptions {
   /** Set for PostgreSQL so other processes' events reach this one's subscribers. */
   databaseUrl?: string | undefined;
   resolveToken?: TokenResolver;
+  /** The server's Prometheus registry (GET /metrics). */
+  registry?: Registry;
 }
 
 export async function registerLiveUpdates(
@@ -59,6 +63,7 @@ export async function registerLiveUpdates(
   const resolveToken = registration.resolveToken ?? principalResolver(ctx.storage.db, () => ctx.clock.now());
   const hub = new LiveHub(ctx.events);
   const connections = new Set<Connection>();
+  const metrics = createLiveMetrics(registration.registry, () => connections.size);
 
   await app.register(websocket, {
     options: { maxPayload: options.maxMessageBytes },
@@ -110,7 +115,7 @@ export async function registerLiveUpdates(
     hub.close();
   });
 
-  const deps: ConnectionDeps = { ctx, hub, options, resolveToken, connections, log: app.log };
+  const deps: ConnectionDeps = { ctx, hub, options, resolveToken, connections, log: app.log, metrics };
 
   // Header auth is checked before the upgrade, so a bad key is a plain 401 (or 404 for a
   // schedule of another account), as on the HTTP API.
@@ -173,6 +178,7 @@ interface ConnectionDeps {
   resolveToken: TokenResolver;
   connections: Set<Connection>;
   log: FastifyBaseLogger;
+  metrics: LiveMetrics;
 }
 
 type Mode = { kind: 'multiplex' } | { kind: 'schedule'; scheduleId: string; since: number | undefined | 'invalid' };
@@ -220,6 +226,7 @@ class Connection {
         code: 'unauthorized',
         message: `not authenticated within ${Math.round(this.deps.options.authTimeoutMs / 1000)} s: send {"type":"auth","token":"…"} first, or connect with an Authorization: Bearer header`,
       });
+      this.deps.metrics.dropped.inc({ reason: 'auth_timeout' });
       this.close(WS_CLOSE.unauthorized, 'authentication timeout');
     }, this.deps.options.authTimeoutMs);
   }
@@ -228,6 +235,7 @@ class Connection {
     if (this.closed) return;
     if (!this.alive) {
       // No pong since the last ping: the peer is gone or wedged.
+      this.deps.metrics.dropped.inc({ reason: 'heartbeat' });
       this.socket.terminate();
       this.cleanup();
       return;
@@ -356,6 +364,7 @@ class Connection {
         if (this.closed) throw new TransportClosed('closed');
         if (Date.now() >= deadline) {
           // Its buffer is full, so a close frame would not get through either.
+          this.deps.metrics.dropped.inc({ reason: 'slow_consumer' });
           this.socket.terminate();
           this.cleanup();
           throw new TransportClosed('slow consumer');
@@ -364,10 +373,12 @@ class Connection {
       }
     }
     this.socket.send(JSON.stringify(event));
+    this.deps.metrics.eventsSent.inc();
   }
 
   private reject(message: string, code = 'validation_failed'): void {
     this.badMessages += 1;
+    this.deps.metrics.invalidMessages.inc();
     this.sendControl({ type: 'error', code, message });
     if (this.badMessages > MAX_BAD_MESSAGES) this.close(WS_CLOSE.policy, 'too many invalid messages');
   }
