@@ -8,9 +8,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context';
 import { ApiError, sendError } from '../errors';
-import { findPrincipal } from '../storage/tokens';
 import { beginIdempotent, finishIdempotent, idempotencyKeyOf, purgeExpiredIdempotencyKeys, releaseIdempotent } from './idempotency';
 import type { HttpMetrics } from './metrics';
+import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
 import { FixedWindowLimiter, applyRateLimit } from './rate-limit';
 import { installRawJsonParser } from './raw-body';
@@ -28,10 +28,11 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
   const limiter = options.rateLimit ? new FixedWindowLimiter(options.rateLimit) : null;
+  const principals = principalCacheFor(ctx);
 
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request.headers.authorization);
-    if (token) request.principal = await findPrincipal(ctx.storage.db, token, ctx.clock.now());
+    if (token) request.principal = await principals.resolve(token);
     if (limiter) {
       const decision = applyRateLimit(limiter, request, reply, ctx.clock.now());
       if (!decision.allowed) {

@@ -8,6 +8,7 @@ import { InstantSchema } from '../../shared/api/common';
 import { TokenRequestSchema, type Schedule } from '../../shared/api/resources';
 import type { ServerContext } from '../context';
 import { ApiError, parseOr400 } from '../errors';
+import { principalCacheFor } from '../http/principal-cache';
 import { accountOf } from '../http/request';
 import type { ResolvedHttpOptions } from '../http/options';
 import { findSchedule, itemCounts, itemJson, itemsOf, listSchedules, scheduleJson, scheduleMetrics } from '../storage/calendar';
@@ -76,6 +77,8 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     }
     const outcome = await grantFromRefreshToken(ctx.storage.db, input.refresh_token, ttls, now);
     if (!outcome.ok) {
+      // A reused token revoked its family: forget every cached credential right away.
+      if (outcome.reason === 'reused') principalCacheFor(ctx).clear();
       const why = {
         unknown: 'the refresh token is not valid',
         expired: 'the refresh token has expired',

@@ -22,7 +22,13 @@ function parseJsonObject(text: string): Record<string, unknown> {
   }
 }
 
-export function itemJson(row: ItemRow): Item {
+/** The columns an item's wire form is made of (an inserted row has them too). */
+export type ItemFields = Pick<
+  ItemRow,
+  'id' | 'schedule_id' | 'content_id' | 'platform' | 'channel' | 'scheduled_time' | 'status' | 'metadata' | 'callbacks' | 'attempts' | 'published_at' | 'failure_reason' | 'version' | 'updated_at'
+>;
+
+export function itemJson(row: ItemFields): Item {
   return {
     id: row.id,
     schedule_id: row.schedule_id,

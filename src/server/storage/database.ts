@@ -10,6 +10,7 @@ import pg from 'pg';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
 import { sqliteOptions } from './sqlite-native';
+import { withStatementCache } from './sqlite-statements';
 
 // int8 columns hold epoch milliseconds and seqs, far below 2^53: read them as numbers, not strings.
 pg.types.setTypeParser(20, (value) => Number(value));
@@ -49,7 +50,7 @@ async function openSqlite(dataDir: string): Promise<Storage> {
   connection.pragma('synchronous = NORMAL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: connection }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   await migrateToLatest(db, 'sqlite');
   return {
     db,

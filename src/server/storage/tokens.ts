@@ -13,6 +13,8 @@ export interface Principal {
   /** The key's HMAC secret; when set, every request must be signed with it. */
   signingSecret: string | null;
   via: 'api_key' | 'access_token';
+  /** When an access token stops working (epoch ms); API keys do not expire. */
+  expiresAtMs?: number;
 }
 
 export interface IssuedTokens {
@@ -39,7 +41,13 @@ export async function findPrincipal(db: Kysely<Database>, token: string, nowMs: 
       .where('access_tokens.token_hash', '=', hash)
       .executeTakeFirst();
     if (!row || row.revoked_at || Number(row.expires_at_ms) <= nowMs) return null;
-    return { accountId: row.account_id, keyId: row.key_id, signingSecret: row.signing_secret, via: 'access_token' };
+    return {
+      accountId: row.account_id,
+      keyId: row.key_id,
+      signingSecret: row.signing_secret,
+      via: 'access_token',
+      expiresAtMs: Number(row.expires_at_ms),
+    };
   }
   const key = await db
     .selectFrom('api_keys')

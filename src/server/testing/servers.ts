@@ -66,6 +66,9 @@ export async function startTestServer(options: StartTestServerOptions): Promise<
     server = await createServer({ logger: false, ...serverOptions, dataDir });
   } else {
     pgSchema = `t_${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
+    // Created (and committed) before the server's pool opens, so no pooled connection ever
+    // starts with a search_path that does not exist yet.
+    await withPgClient((client) => client.query(`create schema if not exists ${pgSchema}`));
     server = await createServer({ logger: false, ...serverOptions, databaseUrl: TEST_DATABASE_URL, pgSchema });
   }
   const created = await createAccountWithKey(server.context.storage.db, { withSigningSecret: signingSecret ?? false });
@@ -99,14 +102,18 @@ export async function startTestServer(options: StartTestServerOptions): Promise<
   };
 }
 
-async function dropSchema(schema: string): Promise<void> {
+async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await client.connect();
   try {
-    await client.query(`drop schema if exists ${schema} cascade`);
+    return await fn(client);
   } finally {
     await client.end();
   }
+}
+
+async function dropSchema(schema: string): Promise<void> {
+  await withPgClient((client) => client.query(`drop schema if exists ${schema} cascade`));
 }
 
 /** Runs a describe block once per dialect (sqlite, postgres), named after it. */

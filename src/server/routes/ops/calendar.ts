@@ -29,6 +29,7 @@ import {
   scheduleJson,
   touchSchedule,
   type Db,
+  type ItemFields,
   type ScheduleRow,
 } from '../../storage/calendar';
 import { newId } from '../../storage/ids';
@@ -56,7 +57,7 @@ function throwDetails(details: ErrorDetail[]): void {
   if (first) throw new ApiError('validation_failed', `${first.path}: ${first.message}`, details);
 }
 
-function itemRow(accountId: string, scheduleId: string, item: NewItem, nowIso: string, nowMs: number): Insertable<ItemsTable> {
+function itemRow(accountId: string, scheduleId: string, item: NewItem, nowIso: string, nowMs: number): Insertable<ItemsTable> & ItemFields {
   const when = canonicalInstant(item.scheduled_time);
   return {
     id: newId('itm', nowMs),
@@ -104,12 +105,11 @@ export async function createSchedule(ctx: ServerContext, accountId: string, body
       updated_at: nowIso,
     };
     await trx.insertInto('schedules').values(row).execute();
-    await insertItems(
-      trx,
-      input.items.map((item) => itemRow(accountId, id, item, nowIso, nowMs)),
-    );
-    const items = await itemsOf(trx, accountId, id);
-    const schedule: Schedule = { ...scheduleJson(row, items.length), items: items.map(itemJson) };
+    const rows = input.items.map((item) => itemRow(accountId, id, item, nowIso, nowMs));
+    await insertItems(trx, rows);
+    // Same order a later read gives (by time, then id), without reading the rows back.
+    rows.sort((a, b) => a.scheduled_at_ms - b.scheduled_at_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const schedule: Schedule = { ...scheduleJson(row, rows.length), items: rows.map(itemJson) };
     await emit({ type: 'schedule.created', schedule_id: id, data: schedule });
     return schedule;
   });
@@ -230,9 +230,7 @@ export async function addItems(ctx: ServerContext, accountId: string, scheduleId
     await touchSchedule(trx, accountId, scheduleId, nowIso);
     const created: Item[] = [];
     for (const row of rows) {
-      const stored = await findItem(trx, accountId, scheduleId, row.id);
-      if (!stored) continue;
-      const item = itemJson(stored);
+      const item = itemJson(row);
       created.push(item);
       await emit({ type: 'item.created', schedule_id: scheduleId, data: item });
     }

@@ -243,7 +243,7 @@ async function applyChanges(
       .where('account_id', '=', accountId)
       .where('version', '=', Number(item.version))
       .execute();
-    const json = itemJson({ ...item, scheduled_time: when.iso, scheduled_at_ms: when.ms, version, updated_at: nowIso });
+    const json = itemJson({ ...item, scheduled_time: when.iso, version, updated_at: nowIso });
     updated.push(json);
     await emit({
       type: 'item.rescheduled',

@@ -1,0 +1,101 @@
+/**
+ * HTTP API throughput and latency on loopback (SQLite, temp data dir), with autocannon:
+ *   - GET /health on a bare Fastify route (same handler, none of the API's hooks) and on the full
+ *     stack (request id, auth lookup when a bearer is sent, rate limiter, metrics), anonymous
+ *     and with an API key;
+ *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
+ *   - POST /api/v1/scheduling/calendar with one item and a fresh Idempotency-Key per request.
+ * The server runs in its own process so autocannon does not share its event loop.
+ * Targets (docs/api.md): POST /calendar ≥ 500 req/s with p99 < 50 ms; the full stack on /health
+ * costs ≤ 25 % of bare throughput. This file measures and reports; it does not assert.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import autocannon, { type Options, type Result } from 'autocannon';
+
+const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 8);
+const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
+
+interface Figures {
+  req_per_s: number;
+  p50_ms: number;
+  p99_ms: number;
+  requests: number;
+  non_2xx: number;
+  errors: number;
+}
+
+function figures(result: Result): Figures {
+  return {
+    req_per_s: Math.round(result.requests.average),
+    p50_ms: result.latency.p50,
+    p99_ms: result.latency.p99,
+    requests: result.requests.total,
+    non_2xx: result.non2xx,
+    errors: result.errors + result.timeouts,
+  };
+}
+
+async function measure(name: string, options: Omit<Options, 'duration' | 'connections'>): Promise<Figures> {
+  // A short warm-up so JIT and SQLite caches are not part of the figure.
+  await autocannon({ ...options, connections: CONNECTIONS, duration: 1 });
+  const result = figures(await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S }));
+  process.stdout.write(`${name.padEnd(28)} ${String(result.req_per_s).padStart(7)} req/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  non-2xx ${result.non_2xx}\n`);
+  return result;
+}
+
+export default async function run(): Promise<Record<string, unknown>> {
+  const script = fileURLToPath(new URL('./support/api-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
+    const { fullUrl, bareUrl, apiKey } = JSON.parse(line) as { fullUrl: string; bareUrl: string; apiKey: string };
+    const auth = { authorization: `Bearer ${apiKey}` };
+
+    const bareHealth = await measure('bare GET /health', { url: `${bareUrl}/health` });
+    const fullHealth = await measure('full GET /health', { url: `${fullUrl}/health` });
+    const fullHealthAuth = await measure('full GET /health (API key)', { url: `${fullUrl}/health`, headers: auth });
+    const recommendations = await measure('GET /recommendations', {
+      url: `${fullUrl}/api/v1/scheduling/recommendations?platforms=youtube,tiktok&target_count=10`,
+      headers: auth,
+    });
+    let sequence = 0;
+    const runId = Date.now().toString(36);
+    const createBody = JSON.stringify({
+      title: 'Bench schedule',
+      timezone: 'America/New_York',
+      items: [{ content_id: 'bench_video', platform: 'youtube', scheduled_time: '2026-12-01T18:00:00Z' }],
+    });
+    const postCalendar = await measure('POST /calendar (1 item)', {
+      url: `${fullUrl}/api/v1/scheduling/calendar`,
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: createBody,
+      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `bench_${runId}_${++sequence}` } }),
+    });
+
+    const cost = (full: Figures) => Math.round((1 - full.req_per_s / bareHealth.req_per_s) * 1000) / 10;
+    return {
+      setup: { connections: CONNECTIONS, duration_s: DURATION_S, storage: 'sqlite (temp dir)', server: 'separate process', rate_limiter: 'on (limit 1e9/min)' },
+      bare_health: bareHealth,
+      full_health: fullHealth,
+      full_health_with_api_key: fullHealthAuth,
+      recommendations,
+      post_calendar: postCalendar,
+      middleware_cost_pct_health: cost(fullHealth),
+      middleware_cost_pct_health_with_api_key: cost(fullHealthAuth),
+      targets: {
+        post_calendar_req_per_s_min: 500,
+        post_calendar_p99_ms_max: 50,
+        health_middleware_cost_pct_max: 25,
+        post_calendar_met: postCalendar.req_per_s >= 500 && postCalendar.p99_ms < 50,
+        health_cost_met: cost(fullHealth) <= 25,
+      },
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await once(child, 'exit').catch(() => undefined);
+  }
+}
