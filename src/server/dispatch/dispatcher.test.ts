@@ -205,6 +205,25 @@ describe('outbound URL guard', () => {
     await expect(checkOutboundUrl('http://[::ffff:127.0.0.1]:8080/', { allowLoopback: false })).rejects.toBeInstanceOf(OutboundRefused);
   });
 
+  it('cuts a receiver that trickles its answer at the request timeout', async () => {
+    const http = await import('node:http');
+    const timers: NodeJS.Timeout[] = [];
+    const slow = http.createServer((_req, res) => {
+      res.writeHead(200);
+      timers.push(setInterval(() => res.write('.'), 30));
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', () => resolve()));
+    const { postJson } = await import('./outbound');
+    try {
+      const port = (slow.address() as net.AddressInfo).port;
+      await expect(postJson(`http://127.0.0.1:${port}/`, '{}', {}, { allowLoopback: true, timeoutMs: 300 })).rejects.toThrow(/within 300 ms/);
+    } finally {
+      for (const t of timers) clearInterval(t);
+      slow.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
+  });
+
   it('refuses callbacks to 127.0.0.1, 10.0.0.1 and 169.254.169.254 without connecting while loopback is not allowed', async () => {
     const local = await receiver();
     const t = await server({ dialect: 'sqlite', dispatcher: { pollMs: 100, allowLoopback: false } });

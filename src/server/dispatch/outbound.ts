@@ -145,6 +145,11 @@ export async function postJson(raw: string, body: string, headers: Record<string
   const transport = url.protocol === 'https:' ? https : http;
   try {
     return await new Promise<OutboundResponse>((resolve, reject) => {
+      let stopped: Error | null = null;
+      const stop = (error: Error) => {
+        stopped ??= error;
+        request.destroy(error);
+      };
       const request = transport.request(
         url,
         {
@@ -161,21 +166,34 @@ export async function postJson(raw: string, body: string, headers: Record<string
         },
         (response) => {
           let seen = 0;
+          let complete = false;
           response.on('data', (chunk: Buffer) => {
             seen += chunk.length;
             // The answer is not needed beyond its status; do not let a receiver stream forever.
-            if (seen > MAX_RESPONSE_BYTES) response.destroy();
+            if (seen > MAX_RESPONSE_BYTES) {
+              complete = true;
+              response.destroy();
+            }
           });
-          response.on('end', () => resolve({ status: response.statusCode ?? 0 }));
-          response.on('close', () => resolve({ status: response.statusCode ?? 0 }));
-          response.on('error', reject);
+          response.on('end', () => {
+            complete = true;
+            resolve({ status: response.statusCode ?? 0 });
+          });
+          response.on('close', () => {
+            if (complete) resolve({ status: response.statusCode ?? 0 });
+            else reject(stopped ?? new Error('the answer was cut off'));
+          });
+          response.on('error', (error) => reject(stopped ?? error));
         },
       );
-      request.on('timeout', () => request.destroy(new Error(`no answer within ${options.timeoutMs} ms`)));
+      request.on('timeout', () => stop(new Error(`no answer within ${options.timeoutMs} ms`)));
+      // `timeout` is per idle socket; a receiver that trickles bytes is cut at the same bound overall.
+      const hardStop = setTimeout(() => stop(new Error(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+      request.on('close', () => clearTimeout(hardStop));
       request.on('error', (error) => {
         // The agent's connect-time check (DNS rebinding) reports like a network error.
         if (/is not allowed/.test(error.message)) reject(new OutboundRefused(`refused ${url.origin}: ${error.message}`));
-        else reject(error);
+        else reject(stopped ?? error);
       });
       request.end(body);
     });
