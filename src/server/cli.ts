@@ -2,6 +2,8 @@
  * `npm run server -- --port N --data-dir DIR`            serve the API (SQLite under DIR, or DATABASE_URL)
  * `npm run server -- create-key --data-dir DIR [--signing-secret] [--name NAME]`
  *                                                       print a new API key alone on stdout
+ *                                                       (--signing-secret: the HMAC secret on stderr)
+ * `--rate-limit N`                                       requests per minute per account / IP (default 600, 0 = off)
  * Dispatch (docs/live-and-dispatch.md): reminders by default; CADENCE_WEBHOOK_URL + CADENCE_WEBHOOK_SECRET
  * publish by signed webhook; CADENCE_CALLBACK_SECRET signs callbacks; --allow-loopback-callbacks lets
  * webhooks and callbacks reach 127.0.0.1/::1.
@@ -26,6 +28,7 @@ async function main(): Promise<void> {
       'signing-secret': { type: 'boolean', default: false },
       name: { type: 'string' },
       'allow-loopback-callbacks': { type: 'boolean', default: false },
+      'rate-limit': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -33,7 +36,9 @@ async function main(): Promise<void> {
   const databaseUrl = process.env.DATABASE_URL;
   const dataDir = values['data-dir'];
   if (values.help) {
-    process.stdout.write('usage: npm run server -- [serve] --port N --data-dir DIR | create-key --data-dir DIR [--signing-secret]\n');
+    process.stdout.write(
+      'usage: npm run server -- [serve] --port N --data-dir DIR [--rate-limit N] | create-key --data-dir DIR [--signing-secret] [--name NAME]\n',
+    );
     return;
   }
   if (!dataDir && !databaseUrl) fail('give --data-dir DIR (SQLite) or set DATABASE_URL=postgres://…');
@@ -59,11 +64,14 @@ async function main(): Promise<void> {
   // Webhook publishing is configured by environment so the secret stays off the command line.
   const webhookUrl = process.env.CADENCE_WEBHOOK_URL;
   const webhookSecret = process.env.CADENCE_WEBHOOK_SECRET;
+  const rateLimit = Number(values['rate-limit'] ?? process.env.CADENCE_RATE_LIMIT ?? 600);
+  if (!Number.isInteger(rateLimit) || rateLimit < 0) fail(`--rate-limit must be a whole number of requests per minute, got ${values['rate-limit']}`);
   if (webhookUrl && !webhookSecret) fail('CADENCE_WEBHOOK_URL needs CADENCE_WEBHOOK_SECRET (whsec_… or any string) to sign with');
   const server = await createServer({
     dataDir,
     databaseUrl,
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
+    rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowMs: 60_000 },
     dispatcher: {
       allowLoopback: values['allow-loopback-callbacks'],
       ...(webhookUrl && webhookSecret ? { publisher: { kind: 'webhook', url: webhookUrl, secret: webhookSecret } } : {}),
@@ -72,15 +80,23 @@ async function main(): Promise<void> {
   });
   const url = await server.listen(port, values.host);
   process.stderr.write(`Cadence Scheduling API listening on ${url} (${server.context.storage.dialect})\n`);
+  let stopping = false;
   const shutdown = (signal: string) => {
+    // A second signal, or in-flight work that outlasts the grace period, ends the process.
+    if (stopping) process.exit(1);
+    stopping = true;
     process.stderr.write(`received ${signal}, finishing in-flight requests\n`);
+    setTimeout(() => {
+      process.stderr.write('shutdown grace period (15 s) over, exiting\n');
+      process.exit(1);
+    }, 15_000).unref();
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

@@ -1,0 +1,37 @@
+import { afterEach, expect, it } from 'vitest';
+import { call } from '../testing/client';
+import { forEachDialect, startTestServer, type TestServer } from '../testing/servers';
+
+forEachDialect((dialect) => {
+  let t: TestServer | undefined;
+  afterEach(async () => {
+    await t?.close().catch(() => undefined);
+    t = undefined;
+  });
+
+  it('every response has X-Request-Id; oversized and non-JSON bodies get contract errors', async () => {
+    t = await startTestServer({ dialect, rateLimit: false });
+    const given = await call(t, 'GET', '/api/v1/scheduling/platforms', { headers: { 'x-request-id': 'client-chosen-42' } });
+    expect(given.headers.get('x-request-id')).toBe('client-chosen-42');
+    const huge = await call<{ error: { code: string } }>(t, 'POST', '/api/v1/scheduling/metrics', { raw: `[${'1,'.repeat(1_100_000)}1]` });
+    expect(huge.status).toBe(413);
+    expect(huge.json.error.code).toBe('payload_too_large');
+    const text = await call<{ error: { code: string } }>(t, 'POST', '/api/v1/scheduling/calendar', { raw: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    expect(text.status).toBe(415);
+    expect(text.json.error.code).toBe('validation_failed');
+    const missing = await call<{ error: { code: string; request_id: string } }>(t, 'GET', '/api/v1/nothing-here');
+    expect(missing.status).toBe(404);
+    expect(missing.json.error.request_id).toBe(missing.headers.get('x-request-id'));
+  });
+
+  it('/health is 503 and names the database when it is down', async () => {
+    t = await startTestServer({ dialect, rateLimit: false });
+    const ok = await call<{ status: string; database: string }>(t, 'GET', '/health', { token: null });
+    expect(ok.json).toMatchObject({ status: 'healthy', database: 'ok', scheduling_service: 'available' });
+    await t.server.context.storage.close();
+    const down = await call<{ status: string; failing: string[] }>(t, 'GET', '/health', { token: null });
+    expect(down.status).toBe(503);
+    expect(down.json.status).toBe('unhealthy');
+    expect(down.json.failing).toContain('database');
+  });
+});
