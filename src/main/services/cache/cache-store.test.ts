@@ -1,0 +1,173 @@
+// The cache on real SQLite: events with the cursor, L1 invalidation, retention, and a disk that
+// is read-only or full (clear errors, no corruption).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ServerEvent } from '../../../shared/api/events';
+import type { Item } from '../../../shared/api/resources';
+import { bundleCacheChild } from '../../testing/bundle-child';
+import { tempDir } from '../../testing/temp';
+import { CacheStore, RETENTION } from './cache-store';
+import { CacheError, openCacheDatabase, SCHEMA_VERSION } from './database';
+
+const dir = tempDir('cadence-cache-');
+afterAll(() => dir.remove());
+
+function item(id: string, at: string, version = 1, extra: Partial<Item> = {}): Item {
+  return {
+    id,
+    schedule_id: 'sch_1',
+    content_id: `c-${id}`,
+    platform: 'youtube',
+    channel: 'youtube',
+    scheduled_time: at,
+    status: 'scheduled',
+    metadata: {},
+    callbacks: {},
+    attempts: 0,
+    version,
+    updated_at: at,
+    ...extra,
+  };
+}
+
+const schedule = { id: 'sch_1', title: 'Launch', timezone: 'UTC', status: 'active' as const, processing_deadline_ms: 1, version: 1, item_count: 0, created_at: '2030-01-01T00:00:00Z', updated_at: '2030-01-01T00:00:00Z' };
+
+function event(seq: number, type: ServerEvent['type'], data: Record<string, unknown>): ServerEvent {
+  return { seq, type, schedule_id: 'sch_1', occurred_at: '2030-01-01T00:00:00Z', data };
+}
+
+describe('cache store', () => {
+  it('migrates a new file to the current schema in WAL mode', () => {
+    const opened = openCacheDatabase(join(dir.path, 'fresh'));
+    expect(opened.problem).toBeNull();
+    expect(opened.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    expect(opened.db.pragma('journal_mode', { simple: true })).toBe('wal');
+    opened.db.close();
+    // Reopening does not migrate twice.
+    const again = openCacheDatabase(join(dir.path, 'fresh'));
+    expect(again.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    again.db.close();
+  });
+
+  it('applies events with the cursor in one transaction and skips replays', () => {
+    const opened = openCacheDatabase(join(dir.path, 'events'));
+    const cache = new CacheStore(opened.db);
+    cache.write(() => cache.applyEvents([event(1, 'schedule.created', { ...schedule, items: [item('i1', '2030-01-02T10:00:00Z')] })]));
+    expect(cache.cursor).toBe(1);
+    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z')).map((i) => i.id)).toEqual(['i1']);
+    const moved = event(2, 'item.rescheduled', { ...item('i1', '2030-01-03T10:00:00Z', 2), previous_scheduled_time: '2030-01-02T10:00:00Z', changed: ['scheduled_time'] });
+    cache.write(() => cache.applyEvents([moved]));
+    // A replay of older events (after a reconnect) changes nothing.
+    const replay = cache.write(() => cache.applyEvents([event(1, 'schedule.created', { ...schedule, items: [item('i1', '2030-01-02T10:00:00Z')] }), moved]));
+    expect(replay.applied).toHaveLength(0);
+    expect(cache.item('i1')?.item.scheduled_time).toBe('2030-01-03T10:00:00Z');
+    expect(cache.item('i1')?.item).not.toHaveProperty('previous_scheduled_time');
+    expect(cache.cursor).toBe(2);
+    // A failing apply rolls the cursor back with the rows.
+    expect(() =>
+      cache.write(() => {
+        cache.applyEvents([event(3, 'item.deleted', { id: 'i1' })]);
+        throw new Error('crash mid-transaction');
+      }),
+    ).toThrow('crash');
+    expect(cache.cursor).toBe(2);
+    expect(cache.item('i1')).not.toBeNull();
+    opened.db.close();
+  });
+
+  it('serves hot reads from memory until the mirror changes', () => {
+    const opened = openCacheDatabase(join(dir.path, 'l1'));
+    const cache = new CacheStore(opened.db);
+    cache.write(() => {
+      cache.putSchedule(schedule);
+      cache.putItem(item('a', '2030-01-02T10:00:00Z'));
+    });
+    const first = cache.range(0, Date.parse('2031-01-01T00:00:00Z'));
+    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z'))).toBe(first);
+    cache.write(() => cache.putItem(item('b', '2030-01-02T11:00:00Z')));
+    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z')).map((i) => i.id)).toEqual(['a', 'b']);
+    expect(first[0]?.schedule_title).toBe('Launch');
+    opened.db.close();
+  });
+
+  it('prunes by the retention policy but keeps pending rows', () => {
+    const opened = openCacheDatabase(join(dir.path, 'retention'));
+    const cache = new CacheStore(opened.db);
+    const now = Date.parse('2031-06-01T00:00:00Z');
+    const old = new Date(now - RETENTION.itemAgeMs - 86_400_000).toISOString();
+    cache.write(() => {
+      cache.putItem(item('old', old));
+      cache.putItem(item('old-pending', old), true);
+      cache.putItem(item('recent', new Date(now - 86_400_000).toISOString()));
+    });
+    expect(cache.prune(now)).toBe(1);
+    expect(cache.item('old')).toBeNull();
+    expect(cache.item('old-pending')).not.toBeNull();
+    expect(cache.item('recent')).not.toBeNull();
+    opened.db.close();
+  });
+
+  it('a full disk is a clear error, nothing is half-written, and the file stays sound', () => {
+    const opened = openCacheDatabase(join(dir.path, 'full'));
+    const cache = new CacheStore(opened.db);
+    cache.write(() => cache.putItem(item('keep', '2030-01-02T10:00:00Z')));
+    const pages = opened.db.pragma('page_count', { simple: true }) as number;
+    // Simulates SQLITE_FULL: the file may not grow past its current size (+ a few pages).
+    opened.db.pragma(`max_page_count = ${pages + 2}`);
+    let failure: unknown = null;
+    try {
+      cache.write(() => {
+        for (let i = 0; i < 5000; i++) cache.putItem(item(`big-${i}`, '2030-01-03T10:00:00Z', 1, { metadata: { blob: 'x'.repeat(2000) } }));
+      });
+    } catch (error) {
+      failure = error;
+    }
+    expect(failure).toBeInstanceOf(CacheError);
+    expect((failure as CacheError).code).toBe('cache_full');
+    expect((failure as CacheError).message).toMatch(/disk .* full/);
+    expect(cache.problem).toMatch(/full/);
+    // All or nothing: none of the batch landed, the earlier row is intact, reads still work.
+    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z')).map((i) => i.id)).toEqual(['keep']);
+    expect(opened.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    opened.db.close();
+  });
+});
+
+describe('cache in a read-only data dir', () => {
+  let child: string;
+  beforeAll(async () => {
+    child = await bundleCacheChild();
+  });
+
+  it('works on an in-memory copy with a clear problem, and leaves the file intact', () => {
+    const roDir = join(dir.path, 'ro');
+    mkdirSync(roDir);
+    chmodSync(dir.path, 0o755);
+    const opened = openCacheDatabase(roDir);
+    const cache = new CacheStore(opened.db);
+    cache.write(() => cache.putSchedule(schedule));
+    opened.db.close();
+    chmodSync(roDir, 0o555);
+    chmodSync(join(roDir, 'cache.sqlite'), 0o444);
+    try {
+      // root ignores permissions, so the check runs as an unprivileged user when we are root.
+      const asUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+      const out = execFileSync(process.execPath, [child, 'readonly', roDir], { ...asUser, encoding: 'utf8', timeout: 20_000 });
+      const report = JSON.parse(out.trim()) as { problem: string; schedules: number; write: string; path: string | null };
+      // Usable: the last known calendar is there, changes work for the session, and the
+      // problem says they will not be kept.
+      expect(report.problem).toMatch(/read-only.*kept in memory only/);
+      expect(report.schedules).toBe(1);
+      expect(report.write).toBe('ok');
+      expect(report.path).toBeNull();
+    } finally {
+      chmodSync(roDir, 0o755);
+    }
+    const check = new Database(join(roDir, 'cache.sqlite'));
+    expect(check.pragma('integrity_check', { simple: true })).toBe('ok');
+    check.close();
+  });
+});

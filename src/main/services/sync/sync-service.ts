@@ -1,0 +1,510 @@
+/**
+ * Keeps the cache true to the server and carries the user's writes to it:
+ *  - initial load (full), then deltas: live events from `/ws` since the cursor, or
+ *    `updated_since` pulls when the socket is not there;
+ *  - the outbox drained in order whenever the server is reachable (submit, reconnect, timer);
+ *  - `sync.status` events: live/reconnecting/offline(since), pending/parked counts, breaker.
+ */
+import type { ServerEvent } from '../../../shared/api/events';
+import type { Item } from '../../../shared/api/resources';
+import type { BridgeEventName, BridgeEventPayload, SyncStatus } from '../../../shared/bridge';
+import type { Clock } from '../../ports';
+import { ApiClientError } from '../api-client/errors';
+import type { SchedulingApi } from '../api-client/scheduling-api';
+import { TTL, type CacheStore, type ChangeSet, type ScheduleRecord } from '../cache/cache-store';
+import { CacheError } from '../cache/database';
+import { LiveConnection, type LiveState } from '../live/live-connection';
+import { applySent, sendEntry, type OutboxPayload, type OutboxStore, type StoredEntry } from '../outbox/outbox';
+
+export type Emit = <E extends BridgeEventName>(event: E, payload: BridgeEventPayload<E>) => void;
+
+export interface SyncTarget {
+  api: SchedulingApi;
+  /** ws(s)://…/ws */
+  wsUrl: string;
+  wsToken: () => Promise<string>;
+}
+
+export interface SyncServiceOptions {
+  cache: CacheStore;
+  outbox: OutboxStore;
+  clock: Clock;
+  emit: Emit;
+  /** Live events seen (activity feed, notifications); called after they are applied. */
+  onServerEvents?: (events: ServerEvent[]) => void;
+  live?: { enabled?: boolean; heartbeatMs?: number; heartbeatTimeoutMs?: number; backoff?: { baseMs: number; maxMs: number }; offlineAfterMs?: number };
+  /** How long a user's write waits for the server before it answers "queued". */
+  interactiveWaitMs?: number;
+  /** Backoff of the initial load and outbox retries. */
+  retryBaseMs?: number;
+  retryMaxMs?: number;
+}
+
+export class RejectedWrite extends Error {
+  constructor(
+    readonly entry: StoredEntry,
+    readonly error: ApiClientError,
+  ) {
+    super(error.message);
+  }
+}
+
+export interface SubmitResult {
+  queued: boolean;
+  outboxId: string | null;
+  /** The server's answer when the write went through at once. */
+  result?: unknown;
+}
+
+export class SyncService {
+  private target: SyncTarget | null = null;
+  private live: LiveConnection | null = null;
+  private liveState: LiveState = 'offline';
+  private offlineSince: number | null;
+  private lastError: string | null = null;
+  private draining: Promise<void> | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private loadTimer: NodeJS.Timeout | null = null;
+  private loading: Promise<void> | null = null;
+  private loadAttempt = 0;
+  private drainAttempt = 0;
+  private stopped = true;
+  private lastStatusJson = '';
+  /** Writes whose caller waits for the answer: a rejection is thrown at them, not parked. */
+  private readonly waiting = new Map<string, { result?: unknown; error?: ApiClientError }>();
+  private refreshing = new Set<string>();
+
+  constructor(private readonly options: SyncServiceOptions) {
+    this.offlineSince = options.clock.now();
+  }
+
+  get api(): SchedulingApi | null {
+    return this.target?.api ?? null;
+  }
+
+  private now(): number {
+    return this.options.clock.now();
+  }
+
+  private iso(ms = this.now()): string {
+    return new Date(ms).toISOString();
+  }
+
+  // ------------------------------------------------------------------ lifecycle
+
+  /** Points sync at a server (or at none); the cache stays, the live socket restarts. */
+  setTarget(target: SyncTarget | null): void {
+    this.live?.stop();
+    this.live = null;
+    this.target = target;
+    if (!this.stopped) this.begin();
+    this.publishStatus();
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.begin();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.live?.stop();
+    this.live = null;
+    for (const timer of [this.drainTimer, this.loadTimer]) if (timer) clearTimeout(timer);
+    this.drainTimer = null;
+    this.loadTimer = null;
+    await this.draining?.catch(() => undefined);
+    await this.loading?.catch(() => undefined);
+  }
+
+  private begin(): void {
+    const target = this.target;
+    if (!target) {
+      this.setLive('offline', 'no server configured');
+      return;
+    }
+    if (this.options.live?.enabled !== false) {
+      this.live = new LiveConnection({
+        url: () => target.wsUrl,
+        token: target.wsToken,
+        since: () => this.options.cache.cursor,
+        onEvents: (events) => this.applyEvents(events),
+        onResyncRequired: async (headSeq) => {
+          await this.fullLoad(headSeq);
+        },
+        onSubscribed: () => {
+          this.options.cache.setMeta('last_synced_at', this.iso());
+          void this.drain();
+        },
+        onState: (state, detail) => this.setLive(state, detail.error),
+        clock: this.options.clock,
+        heartbeatMs: this.options.live?.heartbeatMs,
+        heartbeatTimeoutMs: this.options.live?.heartbeatTimeoutMs,
+        backoff: this.options.live?.backoff,
+        offlineAfterMs: this.options.live?.offlineAfterMs,
+      });
+    }
+    void this.initialLoad();
+  }
+
+  /** Full load on first run, else a delta pull; retried with backoff until it lands. */
+  private initialLoad(): Promise<void> {
+    if (!this.loading) {
+      this.loading = (async () => {
+        const target = this.target;
+        try {
+          if (this.options.cache.getMeta('last_synced_at')) await this.deltaLoad();
+          else await this.fullLoad(null);
+          this.loadAttempt = 0;
+          if (this.target === target) {
+            this.live?.start();
+            void this.drain();
+          }
+        } catch (error) {
+          this.noteError(error);
+          if (this.stopped || this.target !== target) return;
+          const delay = this.backoff(this.loadAttempt++);
+          this.loadTimer = setTimeout(() => {
+            this.loadTimer = null;
+            void this.initialLoad();
+          }, delay);
+          this.loadTimer.unref();
+        }
+      })().finally(() => {
+        this.loading = null;
+      });
+    }
+    return this.loading;
+  }
+
+  private backoff(attempt: number): number {
+    const base = this.options.retryBaseMs ?? 500;
+    const ceiling = Math.min(this.options.retryMaxMs ?? 30_000, base * 2 ** Math.min(attempt, 16));
+    return Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  /** Waits for a running initial load (tests, sync.now). */
+  async settled(): Promise<void> {
+    await this.loading;
+    await this.live?.idle();
+    await this.draining;
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  /**
+   * The server's whole state, then (when known) the cursor it corresponds to. The cursor is the
+   * head seq taken before the snapshot, so events during it are replayed, and versions make
+   * those replays no-ops where the snapshot is already newer.
+   */
+  async fullLoad(headSeq: number | null): Promise<void> {
+    const api = this.requireApi();
+    const schedules: ScheduleRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.listSchedules({ limit: 200, ...(cursor ? { cursor } : {}) });
+      schedules.push(...page.data);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    const items: Item[] = [];
+    for (const schedule of schedules) {
+      const full = await api.getSchedule(schedule.id, true);
+      items.push(...(full.items ?? []));
+    }
+    const syncedAt = this.iso();
+    this.options.cache.write(() => {
+      this.options.cache.replaceAll(schedules, items);
+      if (headSeq !== null) this.options.cache.setMeta('cursor', String(headSeq));
+      this.options.cache.setMeta('last_synced_at', syncedAt);
+      this.options.cache.setMeta('last_pull_at', syncedAt);
+    });
+    this.lastError = null;
+    this.options.emit('data.changed', { scopes: ['schedules', 'items'] });
+    this.publishStatus();
+  }
+
+  /** Schedules changed since the last pull, each re-read with its items. */
+  async deltaLoad(): Promise<void> {
+    const api = this.requireApi();
+    const since = this.options.cache.getMeta('last_pull_at') ?? this.options.cache.getMeta('last_synced_at');
+    const started = this.iso();
+    const changed: ScheduleRecord[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api.listSchedules({ limit: 200, ...(since ? { updated_since: since } : {}), ...(cursor ? { cursor } : {}) });
+      changed.push(...page.data);
+      cursor = page.next_cursor ?? undefined;
+    } while (cursor);
+    const touched = this.options.outbox.touched();
+    for (const schedule of changed) {
+      const full = await api.getSchedule(schedule.id, true);
+      this.options.cache.write(() => {
+        this.options.cache.putSchedule(full, touched.has(full.id));
+        for (const item of full.items ?? []) this.options.cache.putIfNewer(item);
+      });
+    }
+    this.options.cache.write(() => {
+      this.options.cache.setMeta('last_synced_at', started);
+      this.options.cache.setMeta('last_pull_at', started);
+    });
+    this.lastError = null;
+    if (changed.length > 0) this.options.emit('data.changed', { scopes: ['schedules', 'items'], scheduleIds: changed.map((s) => s.id) });
+    this.publishStatus();
+  }
+
+  /** sync.now: a pull now (the socket covers the rest). */
+  async syncNow(): Promise<SyncStatus> {
+    try {
+      await this.deltaLoad();
+      await this.drain();
+    } catch (error) {
+      this.noteError(error);
+    }
+    return this.status();
+  }
+
+  /** A stale read asks for a refresh; one at a time per key, never awaited by the read. */
+  refreshInBackground(key: string, task: (api: SchedulingApi) => Promise<void>): void {
+    const api = this.target?.api;
+    if (!api || this.refreshing.has(key)) return;
+    this.refreshing.add(key);
+    void task(api)
+      .catch((error: unknown) => this.noteError(error))
+      .finally(() => this.refreshing.delete(key));
+  }
+
+  /** Whether cached schedules/items can be called fresh right now. */
+  schedulesFresh(): boolean {
+    if (this.liveState === 'live') return true;
+    const at = this.options.cache.getMeta('last_synced_at');
+    return at !== null && this.now() - Date.parse(at) < TTL.schedules;
+  }
+
+  lastSyncedAt(): string | null {
+    if (this.liveState === 'live') return this.iso();
+    return this.options.cache.getMeta('last_synced_at');
+  }
+
+  // ------------------------------------------------------------------ live events
+
+  private async applyEvents(events: ServerEvent[]): Promise<void> {
+    const cache = this.options.cache;
+    const first = events[0];
+    if (first && first.seq > cache.cursor + 1 && cache.cursor > 0) {
+      // A gap: never apply past it; the reconnect resubscribes from the cursor.
+      throw new Error(`live events skipped from seq ${cache.cursor + 1} to ${first.seq - 1}`);
+    }
+    let changes: (ChangeSet & { applied: ServerEvent[] }) | null = null;
+    cache.write(() => {
+      changes = cache.applyEvents(events);
+      cache.setMeta('last_synced_at', this.iso());
+    });
+    const applied = changes as (ChangeSet & { applied: ServerEvent[] }) | null;
+    if (applied && (applied.items || applied.schedules)) {
+      const scopes: Array<'schedules' | 'items' | 'recommendations'> = ['schedules', 'items'];
+      // New items change what the recommendations would say (spacing).
+      if (events.some((e) => e.type === 'item.created' || e.type === 'item.rescheduled' || e.type === 'schedule.created')) {
+        scopes.push('recommendations');
+      }
+      this.options.emit('data.changed', { scopes, scheduleIds: [...applied.scheduleIds] });
+    }
+    if (applied && applied.applied.length > 0) this.options.onServerEvents?.(applied.applied);
+  }
+
+  // ------------------------------------------------------------------ writes and the outbox
+
+  /**
+   * Commits a write to the outbox with its optimistic change, then tries to send it (and
+   * everything queued before it). A rejection the user is waiting for is thrown as
+   * RejectedWrite; one that happens later is parked.
+   */
+  async submit(payload: OutboxPayload, summary: string, optimistic: () => void): Promise<SubmitResult> {
+    const entry = this.options.outbox.enqueue(payload, summary, this.iso(), optimistic);
+    this.options.emit('data.changed', { scopes: ['schedules', 'items', 'outbox'] });
+    this.publishStatus();
+    if (!this.target || this.target.api.http.breaker.state === 'open') return { queued: true, outboxId: entry.id };
+    this.waiting.set(entry.id, {});
+    try {
+      const wait = this.options.interactiveWaitMs ?? 3000;
+      let timer: NodeJS.Timeout | null = null;
+      await Promise.race([this.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, wait)))]);
+      if (timer) clearTimeout(timer);
+      const outcome = this.waiting.get(entry.id);
+      if (outcome?.error) throw new RejectedWrite(entry, outcome.error);
+      const still = this.options.outbox.get(entry.id);
+      return still ? { queued: true, outboxId: entry.id } : { queued: false, outboxId: null, result: outcome?.result };
+    } finally {
+      this.waiting.delete(entry.id);
+    }
+  }
+
+  /** Sends queued entries in order until the queue is empty or the server fails (single-flight). */
+  drain(): Promise<void> {
+    if (!this.draining) {
+      this.draining = this.drainOnce().finally(() => {
+        this.draining = null;
+      });
+    }
+    return this.draining;
+  }
+
+  private async drainOnce(): Promise<void> {
+    const api = this.target?.api;
+    if (!api) return;
+    const { outbox, cache } = this.options;
+    let progressed = false;
+    for (;;) {
+      if (this.stopped && !this.waiting.size) break;
+      const entry = outbox.pending()[0];
+      if (!entry) break;
+      let outcome;
+      try {
+        outcome = await sendEntry(api, outbox, entry);
+      } catch (error) {
+        this.noteError(error);
+        break;
+      }
+      if (outcome.kind === 'sent') {
+        const waiter = this.waiting.get(entry.id);
+        if (waiter) waiter.result = outcome.result;
+        outbox.complete(entry.id, () => applySent(cache, outbox, entry, outcome.result));
+        progressed = true;
+        this.drainAttempt = 0;
+        continue;
+      }
+      if (outcome.kind === 'rejected') {
+        const waiter = this.waiting.get(entry.id);
+        if (waiter) {
+          waiter.error = outcome.error;
+          outbox.complete(entry.id, () => revert(cache, entry, outcome.error));
+        } else {
+          outbox.park(entry.id, `${outcome.error.code}: ${outcome.error.message}`);
+        }
+        progressed = true;
+        continue;
+      }
+      // Transient: keep the order, try again later.
+      outbox.noteAttempt(entry.id, `${outcome.error.code}: ${outcome.error.message}`);
+      this.noteError(outcome.error);
+      const delay = Math.max(outcome.error.extra.retryAfterMs ?? 0, api.http.breaker.retryInMs, this.backoff(this.drainAttempt++));
+      this.scheduleDrain(delay);
+      break;
+    }
+    if (progressed) this.options.emit('data.changed', { scopes: ['schedules', 'items', 'outbox'] });
+    this.publishStatus();
+  }
+
+  private scheduleDrain(delay: number): void {
+    if (this.stopped) return;
+    if (this.drainTimer) clearTimeout(this.drainTimer);
+    this.drainTimer = setTimeout(() => {
+      this.drainTimer = null;
+      void this.drain();
+    }, delay);
+    this.drainTimer.unref();
+  }
+
+  retry(id: string): void {
+    this.options.outbox.unpark(id);
+    this.drainAttempt = 0;
+    void this.drain();
+    this.publishStatus();
+  }
+
+  /** Drops an entry and puts the server's state back where its optimistic change was. */
+  discard(id: string): void {
+    const entry = this.options.outbox.get(id);
+    if (!entry) return;
+    this.options.outbox.complete(id, () => revert(this.options.cache, entry, null));
+    const scheduleId = 'scheduleId' in entry.payload ? this.options.outbox.resolve(entry.payload.scheduleId) : null;
+    if (scheduleId && !scheduleId.startsWith('local_')) {
+      this.refreshInBackground(`schedule:${scheduleId}`, async (api) => {
+        const full = await api.getSchedule(scheduleId, true);
+        this.options.cache.write(() => {
+          this.options.cache.putSchedule(full);
+          for (const item of full.items ?? []) this.options.cache.putItem(item);
+        });
+        this.options.emit('data.changed', { scopes: ['schedules', 'items'], scheduleIds: [scheduleId] });
+      });
+    }
+    this.options.emit('data.changed', { scopes: ['schedules', 'items', 'outbox'] });
+    this.publishStatus();
+  }
+
+  // ------------------------------------------------------------------ status
+
+  private requireApi(): SchedulingApi {
+    const api = this.target?.api;
+    if (!api) throw new ApiClientError('network', 'no server is configured', null);
+    return api;
+  }
+
+  private noteError(error: unknown): void {
+    if (error instanceof ApiClientError || error instanceof CacheError || error instanceof Error) this.lastError = error.message;
+    else this.lastError = String(error);
+    this.publishStatus();
+  }
+
+  private setLive(state: LiveState, error: string | null): void {
+    if (state === 'live') {
+      this.offlineSince = null;
+      this.lastError = null;
+    } else if (this.offlineSince === null) this.offlineSince = this.now();
+    this.liveState = state;
+    if (error && state !== 'live') this.lastError = error;
+    this.publishStatus();
+  }
+
+  status(): SyncStatus {
+    const counts = this.options.outbox.counts();
+    return {
+      live: this.liveState,
+      offlineSince: this.liveState === 'live' || this.offlineSince === null ? null : this.iso(this.offlineSince),
+      lastSyncedAt: this.options.cache.getMeta('last_synced_at'),
+      pendingCount: counts.pending,
+      parkedCount: counts.parked,
+      breaker: this.target?.api.http.breaker.state ?? 'closed',
+      lastError: this.lastError ?? this.options.cache.problem,
+    };
+  }
+
+  publishStatus(): void {
+    const status = this.status();
+    const json = JSON.stringify(status);
+    if (json === this.lastStatusJson) return;
+    this.lastStatusJson = json;
+    this.options.emit('sync.status', status);
+  }
+}
+
+/** Puts the cache back where an entry's optimistic change was (server state when we know it). */
+export function revert(cache: CacheStore, entry: StoredEntry, error: ApiClientError | null): void {
+  const p = entry.payload;
+  const current = error?.extra.body?.current as Record<string, unknown> | undefined;
+  switch (p.kind) {
+    case 'create_schedule':
+      cache.removeSchedule(p.localId);
+      return;
+    case 'add_item':
+      cache.removeItem(p.localId);
+      return;
+    case 'update_schedule':
+    case 'delete_schedule': {
+      if (current) cache.putSchedule(current as unknown as ScheduleRecord);
+      else if (error?.status === 404) cache.removeSchedule(p.scheduleId);
+      else if (p.before) cache.putSchedule(p.before);
+      return;
+    }
+    case 'reschedule_item':
+    case 'update_item':
+    case 'cancel_item': {
+      if (current) cache.putItem(current as unknown as Item);
+      else if (error?.status === 404) cache.removeItem(p.itemId);
+      else if (p.before) cache.putItem(p.before);
+      return;
+    }
+    case 'apply_optimization':
+      return;
+  }
+}

@@ -1,0 +1,207 @@
+// Sync, live events and the outbox end to end: a real core (remote mode) against the real
+// server on loopback, through the fault proxy where the network has to break.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Schedule } from '../../../shared/api/resources';
+import type { CalendarItem, SyncStatus } from '../../../shared/bridge';
+import { startApiServer, type ApiServer } from '../../testing/api-server';
+import { startClientCore, waitFor, type ClientCore } from '../../testing/client-core';
+import { startFaultProxy, type FaultProxy } from '../../testing/fault-proxy';
+
+const HOUR = 3600_000;
+const future = (hours: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR + hours * HOUR).toISOString().replace('.000Z', 'Z');
+
+async function serverSchedule(api: ApiServer, title: string, count: number): Promise<Schedule> {
+  const items = Array.from({ length: count }, (_, i) => ({ content_id: `${title}-${i}`, platform: 'youtube', scheduled_time: future(24 + i * 5) }));
+  const created = await api.send<Schedule>('POST', '/api/v1/scheduling/calendar', { title, timezone: 'UTC', items });
+  expect(created.status).toBe(201);
+  return created.body;
+}
+
+async function serverState(api: ApiServer): Promise<Map<string, { version: number; time: string; status: string }>> {
+  const state = new Map<string, { version: number; time: string; status: string }>();
+  const list = await api.get<{ data: Schedule[] }>('/api/v1/scheduling/calendar?limit=200');
+  for (const schedule of list.data) {
+    const full = await api.get<Schedule>(`/api/v1/scheduling/calendar/${schedule.id}?expand=items`);
+    for (const item of full.items ?? []) state.set(item.id, { version: item.version, time: item.scheduled_time, status: item.status });
+  }
+  return state;
+}
+
+function cacheState(client: ClientCore): Map<string, { version: number; time: string; status: string }> {
+  const state = new Map<string, { version: number; time: string; status: string }>();
+  for (const item of client.core.services.cache.range(0, Date.parse('2100-01-01T00:00:00Z'))) {
+    state.set(item.id, { version: item.version, time: item.scheduled_time, status: item.status });
+  }
+  return state;
+}
+
+async function converged(client: ClientCore, api: ApiServer): Promise<boolean> {
+  const [server, cache] = [await serverState(api), cacheState(client)];
+  if (server.size !== cache.size) return false;
+  for (const [id, value] of server) if (JSON.stringify(cache.get(id)) !== JSON.stringify(value)) return false;
+  return true;
+}
+
+describe('sync', () => {
+  let api: ApiServer;
+  let proxy: FaultProxy;
+  let client: ClientCore | null = null;
+
+  beforeEach(async () => {
+    api = await startApiServer({ live: { heartbeatMs: 500 } });
+    proxy = await startFaultProxy(api.port);
+  });
+  afterEach(async () => {
+    await client?.close();
+    client = null;
+    await proxy.close();
+    await api.close();
+  });
+
+  it('loads everything, then follows live events; reads say how fresh they are', async () => {
+    const first = await serverSchedule(api, 'launch', 3);
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => converged(client as ClientCore, api), 10_000, 'initial load');
+    const list = await client.call<{ data: Array<{ id: string; counts: Record<string, number> }>; stale: boolean; source: string }>('schedules.list');
+    expect(list.data.map((s) => s.id)).toEqual([first.id]);
+    expect(list.data[0]?.counts.scheduled).toBe(3);
+    await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live');
+    const fresh = await client.call<{ stale: boolean; fetchedAt: string | null }>('calendar.range', { from: future(0), to: future(24 * 30) });
+    expect(fresh.stale).toBe(false);
+    expect(fresh.fetchedAt).not.toBeNull();
+
+    // A change made elsewhere arrives as a live event and a data.changed to the renderer.
+    const item = first.items?.[0];
+    const moved = await api.send('PATCH', `/api/v1/scheduling/calendar/${first.id}/items/${item?.id}`, { scheduled_time: future(100) });
+    expect(moved.status).toBe(200);
+    await waitFor(() => client?.core.services.cache.item(item?.id ?? '')?.item.scheduled_time === future(100), 5000, 'live reschedule');
+    expect(client.events.some((e) => e.event === 'data.changed')).toBe(true);
+    const activity = await client.call<Array<{ message: string }>>('activity.list');
+    expect(activity[0]?.message).toContain('moved to');
+  });
+
+  it('converges to the server when the server is killed during the initial sync and restarted', async () => {
+    for (let i = 0; i < 25; i++) await serverSchedule(api, `s${i}`, 8);
+    const before = api.requests.length;
+    const starting = startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    // Kill the server once the client is part-way through reading the schedules.
+    await waitFor(() => api.requests.slice(before).filter((r) => /calendar\/sch_/.test(r.url)).length >= 5, 10_000, 'sync under way');
+    await api.stop();
+    client = await starting;
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(client.core.services.sync.status().live).not.toBe('live');
+    await api.restart();
+    // Written while the client was catching up: must arrive too.
+    await serverSchedule(api, 'late', 2);
+    await waitFor(() => converged(client as ClientCore, api), 15_000, 'convergence after restart');
+    expect(cacheState(client).size).toBe(25 * 8 + 2);
+  });
+
+  it('applies every event exactly once when the socket is cut while events flow', async () => {
+    const schedule = await serverSchedule(api, 'flow', 1);
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live');
+    const seen: number[] = [];
+    client.core.services.appliedListeners.add((events) => seen.push(...events.map((e) => e.seq)));
+    const startSeq = client.core.services.cache.cursor;
+    const writes = (async () => {
+      for (let i = 0; i < 120; i++) {
+        await api.send('POST', `/api/v1/scheduling/calendar/${schedule.id}/items`, { content_id: `ev-${i}`, platform: 'tiktok', scheduled_time: future(48 + i) });
+      }
+    })();
+    for (let cut = 0; cut < 4; cut++) {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      proxy.cutAll();
+    }
+    await writes;
+    // The cuts really dropped the live socket (it went reconnecting and came back).
+    expect(client.events.some((e) => e.event === 'sync.status' && (e.payload as SyncStatus).live === 'reconnecting')).toBe(true);
+    const expected = startSeq + 120;
+    await waitFor(() => client?.core.services.cache.cursor === expected, 10_000, 'cursor at head');
+    expect(seen).toEqual(Array.from({ length: 120 }, (_, i) => startSeq + 1 + i));
+    expect(await converged(client, api)).toBe(true);
+  });
+
+  it('replays 100 writes made while the server is down: exactly 100, no duplicates, in order', async () => {
+    const schedule = await serverSchedule(api, 'offline', 1);
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => converged(client as ClientCore, api), 10_000, 'initial load');
+    await api.stop();
+    const ids: string[] = [];
+    for (let i = 0; i < 100; i++) {
+      const result = await client.call<{ queued: boolean; itemId: string }>('items.add', {
+        scheduleId: schedule.id,
+        item: { content_id: `w-${String(i).padStart(3, '0')}`, platform: 'instagram', scheduled_time: future(72 + i) },
+      });
+      expect(result.queued).toBe(true);
+      ids.push(result.itemId);
+    }
+    // Optimistic: the calendar shows them at once, marked pending.
+    const shown = await client.call<{ data: { items: CalendarItem[] } }>('schedules.get', { id: schedule.id });
+    expect(shown.data.items.filter((i) => i.pending)).toHaveLength(100);
+    expect((await client.call<SyncStatus>('sync.status')).pendingCount).toBe(100);
+    await api.restart();
+    await waitFor(() => client?.core.services.outbox.counts().pending === 0, 20_000, 'outbox drained');
+    const full = await api.get<Schedule>(`/api/v1/scheduling/calendar/${schedule.id}?expand=items`);
+    const written = (full.items ?? []).filter((i) => i.content_id.startsWith('w-'));
+    expect(written).toHaveLength(100);
+    expect(new Set(written.map((i) => i.content_id)).size).toBe(100);
+    // In order: the server's event log has them in the order they were written.
+    const db = api.server?.context.storage.db;
+    const rows = await db!.selectFrom('events').select(['seq', 'type', 'data']).where('type', '=', 'item.created').orderBy('seq').execute();
+    const order = rows.map((r) => (JSON.parse(String(r.data)) as { content_id: string }).content_id).filter((c) => c.startsWith('w-'));
+    expect(order).toEqual(Array.from({ length: 100 }, (_, i) => `w-${String(i).padStart(3, '0')}`));
+    await waitFor(() => converged(client as ClientCore, api), 10_000, 'cache converged');
+    expect((await client.call<{ data: { items: CalendarItem[] } }>('schedules.get', { id: schedule.id })).data.items.some((i) => i.pending)).toBe(false);
+  });
+
+  it('a 409 on a stale write reaches the bridge as a conflict with both versions', async () => {
+    const schedule = await serverSchedule(api, 'conflict', 1);
+    const item = schedule.items?.[0];
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => converged(client as ClientCore, api), 10_000, 'initial load');
+    // Someone else moves it (version 1 → 2).
+    expect((await api.send('PATCH', `/api/v1/scheduling/calendar/${schedule.id}/items/${item?.id}`, { scheduled_time: future(200) })).status).toBe(200);
+    const result = await client.raw('items.reschedule', { scheduleId: schedule.id, itemId: item?.id, scheduledTime: future(300), expectedVersion: 1 });
+    expect(result.ok).toBe(false);
+    expect(result.error?.code).toBe('conflict');
+    const data = result.error?.data as { kind: string; id: string; local: { scheduled_time: string }; server: { scheduled_time: string; version: number } };
+    expect(data.kind).toBe('item');
+    expect(data.id).toBe(item?.id);
+    expect(data.local.scheduled_time).toBe(future(300));
+    expect(data.server.scheduled_time).toBe(future(200));
+    expect(data.server.version).toBe(2);
+    // Never silently overwritten: the server keeps the other change.
+    const after = await api.get<Schedule>(`/api/v1/scheduling/calendar/${schedule.id}?expand=items`);
+    expect(after.items?.[0]?.scheduled_time).toBe(future(200));
+    expect(client.core.services.outbox.counts()).toEqual({ pending: 0, parked: 0 });
+  });
+
+  it('parks a write the server rejects for good, with its reason, and sends the others', async () => {
+    const schedule = await serverSchedule(api, 'park', 1);
+    const item = schedule.items?.[0];
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => converged(client as ClientCore, api), 10_000, 'initial load');
+    proxy.setMode({ kind: 'reset' });
+    proxy.cutAll();
+    await waitFor(() => client?.core.services.sync.status().live !== 'live', 5000, 'offline');
+    const stale = await client.call<{ queued: boolean }>('items.reschedule', { scheduleId: schedule.id, itemId: item?.id, scheduledTime: future(400), expectedVersion: 1 });
+    expect(stale.queued).toBe(true);
+    await client.call('items.add', { scheduleId: schedule.id, item: { content_id: 'after-park', platform: 'linkedin', scheduled_time: future(500) } });
+    // Meanwhile the item changes on the server, so the queued reschedule is stale.
+    expect((await api.send('PATCH', `/api/v1/scheduling/calendar/${schedule.id}/items/${item?.id}`, { scheduled_time: future(250) })).status).toBe(200);
+    proxy.setMode({ kind: 'pass' });
+    await waitFor(() => client?.core.services.outbox.counts().pending === 0, 10_000, 'drained');
+    const entries = await client.call<Array<{ status: string; lastError: string; kind: string }>>('outbox.list');
+    expect(entries).toHaveLength(1);
+    expect(entries[0]?.status).toBe('parked');
+    expect(entries[0]?.lastError).toContain('conflict');
+    const full = await api.get<Schedule>(`/api/v1/scheduling/calendar/${schedule.id}?expand=items`);
+    expect(full.items?.some((i) => i.content_id === 'after-park')).toBe(true);
+    expect((await client.call<SyncStatus>('sync.status')).parkedCount).toBe(1);
+    // Discarding puts the server's version back in the calendar.
+    const id = (await client.call<Array<{ id: string }>>('outbox.list'))[0]?.id;
+    expect(await client.call('outbox.discard', { id })).toEqual([]);
+    await waitFor(() => client?.core.services.cache.item(item?.id ?? '')?.item.scheduled_time === future(250), 5000, 'reverted to server');
+  });
+});
