@@ -8,7 +8,7 @@ import { ApiError } from '../errors';
 export function installRawJsonParser(app: FastifyInstance): void {
   app.decorateRequest('rawBody', null);
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json$/i, { parseAs: 'buffer' }, (request, body, done) => {
+  app.addContentTypeParser(/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i, { parseAs: 'buffer' }, (request, body, done) => {
     const buffer = body as Buffer;
     request.rawBody = buffer;
     if (buffer.length === 0) {

@@ -19,6 +19,14 @@ forEachDialect((dialect) => {
     const text = await call<{ error: { code: string } }>(t, 'POST', '/api/v1/scheduling/calendar', { raw: 'title=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(text.status).toBe(415);
     expect(text.json.error.code).toBe('validation_failed');
+    // Content types with parameters (Dart's http, many browsers' defaults) and +json types parse as JSON.
+    for (const type of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'application/merge-patch+json']) {
+      const r = await call(t, 'POST', '/api/v1/scheduling/metrics', {
+        raw: JSON.stringify({ content_id: type, platform: 'youtube', published_at: '2026-11-01T10:00:00Z', impressions: 1, engagements: 0 }),
+        headers: { 'content-type': type },
+      });
+      expect(r.status, `${type}: ${r.text}`).toBe(200);
+    }
     const missing = await call<{ error: { code: string; request_id: string } }>(t, 'GET', '/api/v1/nothing-here');
     expect(missing.status).toBe(404);
     expect(missing.json.error.request_id).toBe(missing.headers.get('x-request-id'));
