@@ -120,6 +120,10 @@ forEachDialect((dialect) => {
     wrong.send({ type: 'auth', token: 'cad_nope' });
     expect((await wrong.closed).code).toBe(4401);
 
+    const plain = await fetch(`${t.url}/ws`);
+    expect(plain.status).toBe(426);
+    expect(((await plain.json()) as { error: { message: string } }).error.message).toMatch(/WebSocket/);
+
     const silent = await open('/ws');
     const closed = await silent.closed;
     expect(closed.code).toBe(4401);

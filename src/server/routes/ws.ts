@@ -7,6 +7,7 @@
  */
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { WebSocket } from 'ws';
 import {
@@ -76,7 +77,6 @@ export async function registerLiveUpdates(
 
   let relay: PgEventRelay | null = null;
   if (ctx.storage.dialect === 'postgres' && registration.databaseUrl) {
-    const { sql } = await import('kysely');
     const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(ctx.storage.db);
     relay = new PgEventRelay({
       connectionString: registration.databaseUrl,
@@ -119,7 +119,7 @@ export async function registerLiveUpdates(
 
   // Header auth is checked before the upgrade, so a bad key is a plain 401 (or 404 for a
   // schedule of another account), as on the HTTP API.
-  const preValidation = async (request: FastifyRequest<{ Params: { id?: string } }>, reply: FastifyReply) => {
+  const preValidation = async (request: FastifyRequest<WsRoute>, reply: FastifyReply) => {
     const token = bearerOf(request.headers.authorization);
     if (token === null) return;
     const accountId = token ? await resolveToken(token) : null;
@@ -132,17 +132,30 @@ export async function registerLiveUpdates(
   };
   const headerAccounts = new WeakMap<FastifyRequest, string>();
 
-  app.get('/ws', { websocket: true, preValidation }, (socket, request) => {
-    const connection = new Connection(socket, deps, { kind: 'multiplex' });
-    connection.begin(headerAccounts.get(request) ?? null);
+  // A plain GET (no Upgrade) is told what to do instead of a bare 404.
+  const notUpgraded = async (request: FastifyRequest<WsRoute>, reply: FastifyReply) => {
+    await sendError(reply, request, new ApiError('validation_failed', 'this endpoint speaks WebSocket: connect with an Upgrade: websocket request', undefined, 426));
+  };
+
+  app.route<WsRoute>({
+    method: 'GET',
+    url: '/ws',
+    preValidation,
+    handler: notUpgraded,
+    wsHandler: (socket, request) => {
+      const connection = new Connection(socket, deps, { kind: 'multiplex' });
+      connection.begin(headerAccounts.get(request) ?? null);
+    },
   });
 
-  app.get<{ Params: { id: string }; Querystring: { since?: string } }>(
-    '/ws/schedules/:id',
-    { websocket: true, preValidation },
-    (socket, request) => {
+  app.route<WsRoute>({
+    method: 'GET',
+    url: '/ws/schedules/:id',
+    preValidation,
+    handler: notUpgraded,
+    wsHandler: (socket, request) => {
       const since = parseSince(request.query.since);
-      const connection = new Connection(socket, deps, { kind: 'schedule', scheduleId: request.params.id, since });
+      const connection = new Connection(socket, deps, { kind: 'schedule', scheduleId: request.params.id ?? '', since });
       if (since === 'invalid') {
         connection.sendControl({ type: 'error', code: 'validation_failed', message: 'since: expected a non-negative integer' });
         socket.close(WS_CLOSE.policy, 'invalid since');
@@ -150,10 +163,12 @@ export async function registerLiveUpdates(
       }
       connection.begin(headerAccounts.get(request) ?? null);
     },
-  );
+  });
 
   return { hub, options, connectionCount: () => connections.size };
 }
+
+type WsRoute = { Params: { id?: string }; Querystring: { since?: string } };
 
 function parseSince(value: string | undefined): number | undefined | 'invalid' {
   if (value === undefined || value === '') return undefined;
