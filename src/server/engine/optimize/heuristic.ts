@@ -155,41 +155,62 @@ function candidateIndex(times: Float64Array, t: number): number {
   return lo < times.length && times[lo] === t ? lo : -1;
 }
 
-/** Tries to put item i at candidate k by relocating the single item in the way; commits only when `accept` holds. */
+/**
+ * Ejection chain: put item i at candidate k by lifting the items in the way (its spacing
+ * neighbours, and one item of the day when the day is full) and re-placing each of them at its
+ * best remaining time. Commits only when every lifted item finds a place and `accept` holds.
+ */
 function ejectInto(state: GroupState, i: number, k: number, accept: (gain: number) => boolean): boolean {
   const m = state.group.items[i];
   if (!m) return false;
   const t = m.times[k] as number;
   const day = m.days[k] as number;
   const spacingBlock = state.blockers(t, i);
-  let victims: number[];
-  if (spacingBlock.length > 1) return false;
-  if (spacingBlock.length === 1) victims = spacingBlock;
-  else if (!state.dayFree(i, day)) victims = state.itemsOnDay(day).filter((j) => j !== i);
-  else return false;
+  if (spacingBlock.length > 2) return false;
+  const dayOptions: Array<number | null> = [null];
   const oldI = state.assign[i] ?? -1;
-  const oldValueI = oldI >= 0 ? (m.values[oldI] as number) : 0;
-  for (const j of victims) {
-    const mj = state.group.items[j];
-    const oldJ = state.assign[j] ?? -1;
-    if (!mj || oldJ < 0) continue;
-    state.remove(i);
-    state.remove(j);
-    if (!state.feasible(i, k)) {
-      state.place(j, oldJ);
-      if (oldI >= 0) state.place(i, oldI);
-      continue;
+  if (oldI >= 0 && m.days[oldI] === day) {
+    // Moving within the day frees its own place.
+  } else {
+    const onDay = state.itemsOnDay(day).filter((j) => j !== i && !spacingBlock.includes(j));
+    const dayCount = onDay.length + spacingBlock.filter((j) => state.group.items[j]?.days[state.assign[j] ?? -1] === day).length;
+    if (dayCount >= state.capLeft(day)) {
+      const freedBySpacing = spacingBlock.some((j) => state.group.items[j]?.days[state.assign[j] ?? -1] === day);
+      if (!freedBySpacing) {
+        dayOptions.length = 0;
+        dayOptions.push(...onDay);
+      }
     }
-    state.place(i, k);
-    const alt = state.bestFeasible(j);
-    const gain =
-      alt >= 0 ? (m.values[k] as number) + (mj.values[alt] as number) - oldValueI - (mj.values[oldJ] as number) : Number.NEGATIVE_INFINITY;
-    if (alt >= 0 && accept(gain)) {
-      state.place(j, alt);
-      return true;
-    }
+  }
+  if (spacingBlock.length === 0 && dayOptions.length === 1 && dayOptions[0] === null) return false;
+  for (const extra of dayOptions) {
+    const victims = extra === null ? [...spacingBlock] : [...spacingBlock, extra];
+    const old = victims.map((j) => state.assign[j] ?? -1);
+    if (old.some((o) => o < 0)) continue;
+    const before = (oldI >= 0 ? (m.values[oldI] as number) : 0) + victims.reduce((a, j, v) => a + (state.group.items[j]?.values[old[v] as number] ?? 0), 0);
     state.remove(i);
-    state.place(j, oldJ);
+    for (const j of victims) state.remove(j);
+    let ok = state.feasible(i, k);
+    let after = 0;
+    const placed: number[] = [];
+    if (ok) {
+      state.place(i, k);
+      after += m.values[k] as number;
+      for (const j of victims) {
+        const alt = state.bestFeasible(j);
+        if (alt < 0) {
+          ok = false;
+          break;
+        }
+        state.place(j, alt);
+        placed.push(j);
+        after += state.group.items[j]?.values[alt] ?? 0;
+      }
+    }
+    if (ok && accept(after - before)) return true;
+    for (const j of placed) state.remove(j);
+    state.remove(i);
+    victims.forEach((j, v) => state.place(j, old[v] as number));
     if (oldI >= 0) state.place(i, oldI);
   }
   return false;
@@ -197,6 +218,9 @@ function ejectInto(state: GroupState, i: number, k: number, accept: (gain: numbe
 
 export interface HeuristicOptions {
   deadline: number;
+  /** LP values per column (x[i,k] at offsets[i] + k): items and candidates are tried in their order. */
+  guide?: Float64Array;
+  offsets?: Int32Array;
   /** How many of an item's better candidates an ejection chain tries. */
   ejectionWidth?: number;
 }
@@ -209,10 +233,37 @@ export function solveGroupHeuristic(group: Group, options: HeuristicOptions): Gr
   order.sort((a, b) => (group.items[a]?.times.length ?? 0) - (group.items[b]?.times.length ?? 0) || (maxValue[b] ?? 0) - (maxValue[a] ?? 0));
 
   const unplaced: number[] = [];
-  for (const i of order) {
-    const k = state.bestFeasible(i);
-    if (k >= 0) state.place(i, k);
-    else unplaced.push(i);
+  const guide = options.guide;
+  const offsets = options.offsets;
+  if (guide && offsets) {
+    // LP rounding: the most decided items first, each at its highest-x feasible candidate.
+    const x = (i: number, k: number): number => guide[(offsets[i] as number) + k] ?? 0;
+    const maxX = group.items.map((m, i) => {
+      let best = 0;
+      for (let k = 0; k < m.times.length; k++) best = Math.max(best, x(i, k));
+      return best;
+    });
+    order.sort((a, b) => (maxX[b] ?? 0) - (maxX[a] ?? 0));
+    for (const i of order) {
+      const m = group.items[i] as Group['items'][number];
+      let best = -1;
+      let bestKey = Number.NEGATIVE_INFINITY;
+      for (let k = 0; k < m.times.length; k++) {
+        const key = x(i, k) * 1000 + (m.values[k] as number);
+        if (key > bestKey && state.feasible(i, k)) {
+          best = k;
+          bestKey = key;
+        }
+      }
+      if (best >= 0) state.place(i, best);
+      else unplaced.push(i);
+    }
+  } else {
+    for (const i of order) {
+      const k = state.bestFeasible(i);
+      if (k >= 0) state.place(i, k);
+      else unplaced.push(i);
+    }
   }
   // Items nobody could place: make room by moving one neighbour, whatever it costs.
   for (const i of unplaced) {
@@ -229,7 +280,7 @@ export function solveGroupHeuristic(group: Group, options: HeuristicOptions): Gr
     }
   }
 
-  const width = options.ejectionWidth ?? 12;
+  const width = options.ejectionWidth ?? 60;
   let improved = true;
   while (improved && Date.now() < options.deadline) {
     improved = false;

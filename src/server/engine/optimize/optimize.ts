@@ -9,7 +9,7 @@ import { Temporal, WEEKDAY_NAMES } from '../../../shared/time';
 import type { OptimizeInput, OptimizeOutput } from '../types';
 import { checkGroupAssignment, solveGroupHeuristic } from './heuristic';
 import { buildGroupModel, decodeAssignment, startColumns } from './milp';
-import { highsPool } from './pool';
+import { highsPool, type SolveResult } from './pool';
 import { buildProblem, scoreOf, type Group, type Infeasibility, type MovableItem, type Problem } from './problem';
 
 /** Above this many x[i,k] columns in total, 'auto' answers with the heuristic. */
@@ -44,14 +44,29 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
   let limited = 0;
   let heuristicCount = 0;
 
-  const solveGroup = async (group: Group): Promise<GroupOutcome | Infeasibility> => {
+  // Phase 1: the LP relaxation of every group (the bound, and very often the optimum itself:
+  // this structure's LP is usually integral). The heuristic-only mode overlaps its own search.
+  const lpPromises: Array<Promise<SolveResult>> = [];
+  const models = problem.groups.map((group) => {
     const built = buildGroupModel(group);
-    const lp = await pool.solve({ kind: 'lp', model: built.model, timeLimitSeconds: budget / 1000, deadline: lpDeadline });
+    // Posted as soon as built, so the workers start while later models are still being built.
+    lpPromises.push(pool.solve({ kind: 'lp', model: built.model, timeLimitSeconds: budget / 1000, deadline: lpDeadline }));
+    return built;
+  });
+  const early =
+    method === 'heuristic' ? problem.groups.map((group) => solveGroupHeuristic(group, { deadline: started + budget * 0.6 })) : [];
+  const lps = await Promise.all(lpPromises);
+
+  // Phase 2: groups whose LP was fractional or did not come back get the heuristic, then a
+  // warm-started MIP when exact is wanted or time is left.
+  const solveGroup = async (g: number): Promise<GroupOutcome | Infeasibility> => {
+    const group = problem.groups[g] as Group;
+    const built = models[g] as ReturnType<typeof buildGroupModel>;
+    const lp = lps[g] as SolveResult;
     const trivial = sum(group.items.map((m) => m.values.reduce((a, b) => Math.max(a, b), Number.NEGATIVE_INFINITY)));
     const lpBound = lp.status === 'optimal' && Number.isFinite(lp.bound) ? Math.min(lp.bound, trivial) : trivial;
     if (lp.status === 'infeasible') return diagnoseGroup(group);
 
-    // The LP of this structure is very often integral: then its solution is the optimum.
     if (method !== 'heuristic' && lp.status === 'optimal' && lp.colValue && isIntegral(lp.colValue, built.offsets)) {
       const assign = decodeAssignment(built, lp.colValue);
       if (checkGroupAssignment(group, assign)) {
@@ -59,9 +74,12 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
       }
     }
 
-    const h = solveGroupHeuristic(group, { deadline: Math.max(deadline - 50, Date.now() + 20) });
+    // A fractional LP still knows where items want to go: its x guides the greedy order.
+    const guide = method !== 'heuristic' && lp.colValue ? lp.colValue : undefined;
+    const h =
+      early[g] ??
+      solveGroupHeuristic(group, { deadline: Math.max(deadline - 100, Date.now() + 20), ...(guide ? { guide, offsets: built.offsets } : {}) });
     let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound: lpBound, exact: 'none' };
-    // A fractional LP on a large instance still gets a warm-started MIP if time is left.
     const spare = method === 'auto' && deadline - Date.now() > 1000;
     if (exactAllowed || spare || !h.complete) {
       const start = h.complete ? startColumns(built, h.assign) : undefined;
@@ -96,7 +114,7 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     return best;
   };
 
-  const results = await Promise.all(problem.groups.map((group) => solveGroup(group)));
+  const results = await Promise.all(problem.groups.map((_, g) => solveGroup(g)));
   for (const r of results) {
     if (!('assign' in r)) return infeasibleOutput(problem, r, before, started);
     if (r.exact === 'optimal') exactCount++;
