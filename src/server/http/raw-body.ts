@@ -7,6 +7,8 @@ import { ApiError } from '../errors';
 
 export function installRawJsonParser(app: FastifyInstance): void {
   app.decorateRequest('rawBody', null);
+  // Fastify's own parser (secure-json-parse): `__proto__` / `constructor.prototype` keys are refused.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser(['application/json']);
   app.addContentTypeParser(/^application\/([\w.+-]+\+)?json\s*(;.*)?$/i, { parseAs: 'buffer' }, (request, body, done) => {
     const buffer = body as Buffer;
@@ -15,11 +17,12 @@ export function installRawJsonParser(app: FastifyInstance): void {
       done(null, undefined);
       return;
     }
-    try {
-      done(null, JSON.parse(buffer.toString('utf8')) as unknown);
-    } catch (error) {
-      const message = error instanceof Error ? error.message : 'malformed JSON';
-      done(new ApiError('validation_failed', `body is not valid JSON: ${message}`, [{ path: '(body)', message: 'malformed JSON' }]), undefined);
-    }
+    parseJson(request, buffer.toString('utf8'), (error, value) => {
+      if (error) {
+        done(new ApiError('validation_failed', error.message, [{ path: '(body)', message: error.message }]), undefined);
+      } else {
+        done(null, value);
+      }
+    });
   });
 }
