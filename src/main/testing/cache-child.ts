@@ -54,10 +54,13 @@ async function main(): Promise<void> {
   if (!apiUrl || !apiKey) throw new Error('missing api url/key');
   const { outbox, sync, cache } = services(dir, apiUrl, apiKey);
   if (mode === 'drain') {
+    sync.start();
     for (let i = 0; i < 200 && outbox.counts().pending > 0; i++) {
       await sync.drain();
       if (outbox.counts().pending > 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    const stuck = outbox.pending()[0];
+    if (stuck) process.stderr.write(`stuck: ${stuck.kind} ${stuck.lastError ?? ''}\n`);
     process.stdout.write(`drained ${outbox.counts().pending}\n`);
     process.exit(0);
   }
