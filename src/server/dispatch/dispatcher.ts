@@ -38,6 +38,11 @@ interface Pending {
   event: ServerEvent;
 }
 
+function byAccount(a: ItemRow, b: ItemRow): number {
+  if (a.account_id !== b.account_id) return a.account_id < b.account_id ? -1 : 1;
+  return Number(a.scheduled_at_ms) - Number(b.scheduled_at_ms);
+}
+
 /** Without a schedule row (should not happen), items get the API's default deadline. */
 const DEFAULT_DEADLINE_MS = 3 * 3600_000;
 
@@ -180,7 +185,8 @@ export class Dispatcher {
           : [];
       const out: ItemRow[] = [];
       const at = new Date(now);
-      for (const row of fresh) {
+      // Events lock each account's head row: take them in one order in every process (no deadlock).
+      for (const row of fresh.sort(byAccount)) {
         const updated = await trx
           .updateTable('items')
           .set((eb) => ({
@@ -263,7 +269,7 @@ export class Dispatcher {
         .returningAll()
         .execute();
       const at = new Date(now);
-      for (const row of rows) {
+      for (const row of rows.sort(byAccount)) {
         pending.push(await this.event(trx, row, { type: 'item.due_soon', extra: { due_in_ms: Number(row.scheduled_at_ms) - now } }, at));
         this.metrics.dueSoon.inc();
       }

@@ -14,6 +14,8 @@ export interface LiveOptions {
   maxQueuedEvents?: number;
   /** Largest client message accepted (bytes). */
   maxMessageBytes?: number;
+  /** Authenticated connections one account may hold at once. */
+  maxConnectionsPerAccount?: number;
   retention?: RetentionOptions;
 }
 
@@ -24,6 +26,7 @@ export interface ResolvedLiveOptions {
   drainTimeoutMs: number;
   maxQueuedEvents: number;
   maxMessageBytes: number;
+  maxConnectionsPerAccount: number;
   retention: Required<RetentionOptions>;
 }
 
@@ -35,6 +38,7 @@ export function resolveLiveOptions(options: LiveOptions = {}): ResolvedLiveOptio
     drainTimeoutMs: options.drainTimeoutMs ?? 10_000,
     maxQueuedEvents: options.maxQueuedEvents ?? 1000,
     maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
+    maxConnectionsPerAccount: options.maxConnectionsPerAccount ?? 50,
     retention: {
       maxAgeMs: options.retention?.maxAgeMs ?? DEFAULT_RETENTION.maxAgeMs,
       maxPerAccount: options.retention?.maxPerAccount ?? DEFAULT_RETENTION.maxPerAccount,

@@ -167,6 +167,24 @@ forEachDialect((dialect) => {
     expect(seqs(await d.waitForEvents(5))).toEqual([7, 8, 9, 10, 11]);
   });
 
+  it('ends a connection whose key is revoked, and caps connections per account', async () => {
+    t = await startTestServer({ dialect, live: { heartbeatMs: 100, maxConnectionsPerAccount: 2 } });
+    const a = await open('/ws', auth());
+    await a.waitFor((m) => m.type === 'authenticated');
+    const b = await open('/ws');
+    b.send({ type: 'auth', token: t.apiKey });
+    await b.waitFor((m) => m.type === 'authenticated');
+    const c = await open('/ws', auth());
+    expect(await c.waitFor((m) => m.type === 'error')).toMatchObject({ code: 'rate_limited' });
+    expect((await c.closed).code).toBe(4429);
+
+    await t.server.context.storage.db.updateTable('api_keys').set({ revoked_at: new Date().toISOString() }).execute();
+    for (const client of [a, b]) {
+      expect((await client.closed).code).toBe(4401);
+      expect(client.messages.at(-1)).toMatchObject({ type: 'error', code: 'unauthorized' });
+    }
+  });
+
   it('terminates a connection that stops answering pings', async () => {
     t = await startTestServer({ dialect, live: { heartbeatMs: 100 } });
     const mute = await open('/ws', { ...auth(), autoPong: false });

@@ -33,6 +33,7 @@ export const WS_CLOSE = {
   policy: 1008,
   tooSlow: 1013,
   unauthorized: 4401,
+  tooManyConnections: 4429,
   notFound: 4404,
   internal: 1011,
 } as const;
@@ -115,7 +116,7 @@ export async function registerLiveUpdates(
     hub.close();
   });
 
-  const deps: ConnectionDeps = { ctx, hub, options, resolveToken, connections, log: app.log, metrics };
+  const deps: ConnectionDeps = { ctx, hub, options, resolveToken, connections, log: app.log, metrics, perAccount: new Map() };
 
   // Header auth is checked before the upgrade, so a bad key is a plain 401 (or 404 for a
   // schedule of another account), as on the HTTP API.
@@ -128,9 +129,9 @@ export async function registerLiveUpdates(
     if (scheduleId !== undefined && !(await scheduleBelongs(ctx, accountId, scheduleId))) {
       return sendError(reply, request, ApiError.notFound('schedule'));
     }
-    headerAccounts.set(request, accountId);
+    headerAccounts.set(request, { accountId, token });
   };
-  const headerAccounts = new WeakMap<FastifyRequest, string>();
+  const headerAccounts = new WeakMap<FastifyRequest, { accountId: string; token: string }>();
 
   // A plain GET (no Upgrade) is told what to do instead of a bare 404.
   const notUpgraded = async (request: FastifyRequest<WsRoute>, reply: FastifyReply) => {
@@ -194,6 +195,8 @@ interface ConnectionDeps {
   connections: Set<Connection>;
   log: FastifyBaseLogger;
   metrics: LiveMetrics;
+  /** Authenticated connections per account, for the per-account cap. */
+  perAccount: Map<string, number>;
 }
 
 type Mode = { kind: 'multiplex' } | { kind: 'schedule'; scheduleId: string; since: number | undefined | 'invalid' };
@@ -202,6 +205,10 @@ class TransportClosed extends Error {}
 
 class Connection {
   private accountId: string | null = null;
+  /** Kept to re-check on heartbeats: a revoked key or an expired token ends the connection. */
+  private token: string | null = null;
+  private countedFor: string | null = null;
+  private revalidating = false;
   private stream: EventStream | null = null;
   private alive = true;
   private closed = false;
@@ -229,9 +236,9 @@ class Connection {
     socket.on('error', () => this.cleanup());
   }
 
-  begin(headerAccount: string | null): void {
-    if (headerAccount) {
-      this.chain = this.chain.then(() => this.authenticated(headerAccount)).catch((error: unknown) => this.fail(error));
+  begin(header: { accountId: string; token: string } | null): void {
+    if (header) {
+      this.chain = this.chain.then(() => this.authenticated(header.accountId, header.token)).catch((error: unknown) => this.fail(error));
       return;
     }
     this.authTimer = setTimeout(() => {
@@ -261,7 +268,27 @@ class Connection {
     } catch {
       this.socket.terminate();
       this.cleanup();
+      return;
     }
+    this.revalidate();
+  }
+
+  private revalidate(): void {
+    const { accountId, token } = this;
+    if (!accountId || !token || this.revalidating) return;
+    this.revalidating = true;
+    this.deps
+      .resolveToken(token)
+      .then((current) => {
+        if (current === accountId || this.closed) return;
+        this.deps.metrics.dropped.inc({ reason: 'credentials' });
+        this.sendControl({ type: 'error', code: 'unauthorized', message: 'the credentials of this connection were revoked or have expired: reconnect with a fresh token' });
+        this.close(WS_CLOSE.unauthorized, 'credentials revoked or expired');
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        this.revalidating = false;
+      });
   }
 
   shutdown(): void {
@@ -303,7 +330,7 @@ class Connection {
           this.close(WS_CLOSE.unauthorized, 'invalid token');
           return;
         }
-        await this.authenticated(accountId);
+        await this.authenticated(accountId, message.token);
         return;
       }
       case 'subscribe': {
@@ -320,10 +347,23 @@ class Connection {
     }
   }
 
-  private async authenticated(accountId: string): Promise<void> {
+  private async authenticated(accountId: string, token: string): Promise<void> {
     if (this.closed) return;
     if (this.authTimer) clearTimeout(this.authTimer);
     this.authTimer = null;
+    const open = this.deps.perAccount.get(accountId) ?? 0;
+    if (open >= this.deps.options.maxConnectionsPerAccount) {
+      this.deps.metrics.dropped.inc({ reason: 'too_many_connections' });
+      this.sendControl({
+        type: 'error',
+        code: 'rate_limited',
+        message: `too many live connections for this account (at most ${this.deps.options.maxConnectionsPerAccount}); close one or multiplex schedules on one /ws`,
+      });
+      this.close(WS_CLOSE.tooManyConnections, 'too many connections');
+      return;
+    }
+    this.deps.perAccount.set(accountId, open + 1);
+    this.countedFor = accountId;
     if (this.mode.kind === 'schedule') {
       if (!(await scheduleBelongs(this.deps.ctx, accountId, this.mode.scheduleId))) {
         this.sendControl({ type: 'error', code: 'not_found', message: 'schedule not found' });
@@ -332,6 +372,7 @@ class Connection {
       }
     }
     this.accountId = accountId;
+    this.token = token;
     this.sendControl({ type: 'authenticated', account_id: accountId });
     if (this.mode.kind === 'schedule') {
       const since = this.mode.since === 'invalid' ? undefined : this.mode.since;
@@ -422,5 +463,11 @@ class Connection {
     this.stream?.close();
     this.stream = null;
     this.deps.connections.delete(this);
+    if (this.countedFor) {
+      const left = (this.deps.perAccount.get(this.countedFor) ?? 1) - 1;
+      if (left > 0) this.deps.perAccount.set(this.countedFor, left);
+      else this.deps.perAccount.delete(this.countedFor);
+    }
+    this.countedFor = null;
   }
 }
