@@ -16,9 +16,11 @@ const ZONE = 'America/New_York';
 const NOW = Date.parse('2026-11-30T05:00:00Z'); // Monday 00:00 in New York
 const HORIZON_MS = 7 * 86_400_000;
 const DURATION = 60;
-const ACCOUNTS = 30;
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 30);
 const HISTORY_WEEKS = [0, 4, 16, 52];
 const POSTS_PER_WEEK = 7;
+/** Per-post log-normal noise (content quality varies a lot from post to post). */
+const NOISE = 0.35;
 const WEEK = 7 * 86_400_000;
 
 function gaussian(random: () => number): number {
@@ -56,14 +58,14 @@ function trueWindowValue(lift: Float64Array, startMs: number): number {
   return acc / DURATION;
 }
 
-function history(lift: Float64Array, weeks: number, random: () => number, platform: Platform): HistoryObservation[] {
+function history(lift: Float64Array, weeks: number, random: () => number, platform: Platform, noise = NOISE): HistoryObservation[] {
   const out: HistoryObservation[] = [];
   for (let w = 0; w < weeks; w++) {
     for (let k = 0; k < POSTS_PER_WEEK; k++) {
       // Creators post in waking hours, not uniformly.
       const at = NOW - (w + 1) * WEEK + Math.floor(random() * 7) * 86_400_000 + Math.floor((7 + random() * 16) * 60) * 60_000;
       const { cell } = cellOf(at);
-      const rate = 0.04 * Math.exp((lift[cell] ?? 0) + 0.35 * gaussian(random));
+      const rate = 0.04 * Math.exp((lift[cell] ?? 0) + noise * gaussian(random));
       const impressions = Math.max(50, Math.round(2000 * Math.exp(0.5 * gaussian(random))));
       out.push({ content_id: `p${w}_${k}`, platform, published_at: new Date(at).toISOString(), impressions, engagements: Math.round(impressions * Math.min(1, rate)) });
     }
@@ -71,11 +73,14 @@ function history(lift: Float64Array, weeks: number, random: () => number, platfo
   return out;
 }
 
-function ndcgAt10(lift: Float64Array, picked: number[], candidates: number[]): number {
+type Gain = 'exp' | 'linear';
+
+function ndcgAt10(lift: Float64Array, picked: number[], candidates: number[], kind: Gain = 'exp'): number {
   const values = candidates.map((s) => trueWindowValue(lift, s));
   const lo = Math.min(...values);
   const hi = Math.max(...values);
-  const gain = (v: number): number => 2 ** ((3 * (v - lo)) / (hi - lo)) - 1;
+  // Graded relevance rel = the window's true lift scaled to 0..1 over the horizon's windows.
+  const gain = (v: number): number => (kind === 'exp' ? 2 ** ((3 * (v - lo)) / (hi - lo)) - 1 : (v - lo) / (hi - lo));
   // Ideal: the 10 truly best windows that do not overlap.
   const order = candidates.map((s, i) => ({ s, v: values[i] ?? 0 })).sort((a, b) => b.v - a.v);
   const ideal: number[] = [];
@@ -101,33 +106,54 @@ function fixedSlots(): number[] {
 export default async function bench(): Promise<Record<string, unknown>> {
   const candidates = localStarts(NOW, NOW + HORIZON_MS - DURATION * 60_000 + 1, ZONE).map((s) => s.startMs);
   const base = { targetCount: 10, timezone: ZONE, start: new Date(NOW).toISOString(), end: new Date(NOW + HORIZON_MS).toISOString(), durationMinutes: DURATION, existing: [], now: NOW };
-  const quality: Record<string, { model: number; prior_only: number; fixed_slots: number; oracle_same_rules: number; accounts: number }> = {};
+  const methods = ['model', 'prior_only', 'fixed_slots', 'oracle_same_rules'] as const;
+  const quality: Record<string, Record<Gain, Record<(typeof methods)[number], number>>> = {};
   for (const weeks of HISTORY_WEEKS) {
-    let model = 0;
-    let prior = 0;
-    let fixed = 0;
-    let oracle = 0;
+    const totals: Record<Gain, Record<(typeof methods)[number], number>> = {
+      exp: { model: 0, prior_only: 0, fixed_slots: 0, oracle_same_rules: 0 },
+      linear: { model: 0, prior_only: 0, fixed_slots: 0, oracle_same_rules: 0 },
+    };
     for (let a = 0; a < ACCOUNTS; a++) {
       const random = rng(1000 + a);
       const lift = plantedPattern(random);
       const h = history(lift, weeks, random, 'tiktok');
-      const ours = recommend({ ...base, platforms: ['tiktok'], history: h }).data.map((r) => Date.parse(r.window_start));
-      const priorOnly = recommend({ ...base, platforms: ['tiktok'], history: [] }).data.map((r) => Date.parse(r.window_start));
-      model += ndcgAt10(lift, ours, candidates);
-      prior += ndcgAt10(lift, priorOnly, candidates);
-      fixed += ndcgAt10(lift, fixedSlots(), candidates);
-      // Ceiling of the selection rules (spacing, day spread): our picker fed the true pattern.
+      // Ceiling of the selection rules (day spread, non-overlap): our picker fed the true pattern.
       const truth = fitModel({ platform: 'tiktok', timezone: ZONE, history: [], now: NOW });
       const lo = Math.min(...lift);
       const hi = Math.max(...lift);
       truth.grid = Float64Array.from(lift, (v) => (v - lo) / (hi - lo));
-      truth.posts.fill(0);
-      oracle += ndcgAt10(lift, selectWindows({ ...base, platforms: ['tiktok'], history: [] }, [truth]).map((r) => Date.parse(r.window_start)), candidates);
+      const lists: Record<(typeof methods)[number], number[]> = {
+        model: recommend({ ...base, platforms: ['tiktok'], history: h }).data.map((r) => Date.parse(r.window_start)),
+        prior_only: recommend({ ...base, platforms: ['tiktok'], history: [] }).data.map((r) => Date.parse(r.window_start)),
+        fixed_slots: fixedSlots(),
+        oracle_same_rules: selectWindows({ ...base, platforms: ['tiktok'], history: [] }, [truth]).map((r) => Date.parse(r.window_start)),
+      };
+      for (const kind of ['exp', 'linear'] as const) {
+        for (const m of methods) totals[kind][m] += ndcgAt10(lift, lists[m], candidates, kind);
+      }
     }
     const r3 = (v: number): number => Math.round((v / ACCOUNTS) * 1000) / 1000;
-    quality[`${weeks}_weeks`] = { model: r3(model), prior_only: r3(prior), fixed_slots: r3(fixed), oracle_same_rules: r3(oracle), accounts: ACCOUNTS };
-    process.stdout.write(`${weeks} weeks: ${JSON.stringify(quality[`${weeks}_weeks`])}\n`);
+    const row = {
+      exp: Object.fromEntries(methods.map((m) => [m, r3(totals.exp[m])])) as Record<(typeof methods)[number], number>,
+      linear: Object.fromEntries(methods.map((m) => [m, r3(totals.linear[m])])) as Record<(typeof methods)[number], number>,
+    };
+    quality[`${weeks}_weeks`] = row;
+    process.stdout.write(`${weeks} weeks: ${JSON.stringify(row)}\n`);
   }
+
+  // How much the 16-week figure depends on the assumed per-post noise.
+  const sensitivity: Record<string, number> = {};
+  for (const noise of [0.2, 0.35, 0.5]) {
+    let total = 0;
+    for (let a = 0; a < ACCOUNTS; a++) {
+      const random = rng(1000 + a);
+      const lift = plantedPattern(random);
+      const h = history(lift, 16, random, 'tiktok', noise);
+      total += ndcgAt10(lift, recommend({ ...base, platforms: ['tiktok'], history: h }).data.map((r) => Date.parse(r.window_start)), candidates);
+    }
+    sensitivity[`noise_${noise}`] = Math.round((total / ACCOUNTS) * 1000) / 1000;
+  }
+  process.stdout.write(`16 weeks by noise (exp gain): ${JSON.stringify(sensitivity)}\n`);
 
   // Latency: 4 platforms, 7 days, 16 weeks of history on each platform.
   const random = rng(7);
@@ -142,8 +168,9 @@ export default async function bench(): Promise<Record<string, unknown>> {
   const sorted = times.slice(10).sort((a, b) => a - b);
   const at = (q: number): number => Math.round((sorted[Math.floor(q * (sorted.length - 1))] ?? 0) * 100) / 100;
   return {
-    setup: `tiktok account, ${POSTS_PER_WEEK} posts/week, planted 3-peak weekly pattern + daily rhythm, per-post log-normal noise σ=0.35, ${ZONE}, 60-min windows over 7 days; NDCG@10 with gain 2^(3·rel)−1 against the best 10 non-overlapping windows`,
+    setup: `tiktok account, ${POSTS_PER_WEEK} posts/week, planted 3-peak weekly pattern + daily rhythm, per-post log-normal noise σ=${NOISE}, ${ZONE}, 60-min windows over 7 days; NDCG@10 against the best 10 non-overlapping windows, rel = true window lift scaled 0..1, gain 2^(3·rel)−1 (exp) or rel (linear); accounts per history length: ${ACCOUNTS}`,
     ndcg_at_10: quality,
+    ndcg_at_10_16_weeks_by_noise: sensitivity,
     latency_ms_4_platforms_7_days: { median: at(0.5), p90: at(0.9), runs: sorted.length, history_posts: allHistory.length },
   };
 }
