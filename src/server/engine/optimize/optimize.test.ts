@@ -237,6 +237,22 @@ describe('optimize: units', () => {
     expect(spacing.infeasible?.constraint).toBe('min_spacing_minutes');
   });
 
+  it('counts daily caps in local days that are 25 h long (New York, fall back)', async () => {
+    // 00:30 EDT and 23:30 EST on 2026-11-01 are exactly 24 h apart yet on the same local day.
+    const input: OptimizeInput = {
+      items: [item('a', '2026-11-01T04:30:00Z'), item('b', '2026-11-02T04:30:00Z')],
+      timezone: 'America/New_York',
+      constraints: { max_per_day: 1, min_spacing_minutes: 60, max_shift_minutes: 120 },
+      history: [],
+      now: Date.parse('2026-10-30T00:00:00Z'),
+    };
+    const out = await optimize(input);
+    expect(out.violations_before).toEqual([expect.objectContaining({ constraint: 'max_per_day', item_ids: ['a', 'b'] })]);
+    expect(out.status).toBe('completed');
+    expect(out.changes.length).toBeGreaterThanOrEqual(1);
+    expect(checkSchedule(input, out)).toEqual([]);
+  });
+
   it('splits a team calendar into channels: the same instant on two channels is fine', async () => {
     const input: OptimizeInput = {
       items: [item('a', '2026-06-02T16:00:00Z'), item('b', '2026-06-02T16:00:00Z', { channel: 'tiktok:@b' })],
