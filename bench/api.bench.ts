@@ -10,9 +10,11 @@
  * costs ≤ 25 % of bare throughput. This file measures and reports; it does not assert.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import os from 'node:os';
 import autocannon, { type Options, type Result } from 'autocannon';
 
 const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 8);
@@ -20,6 +22,8 @@ const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
 
 interface Figures {
   req_per_s: number;
+  /** Server process CPU time per request (user + system); null where /proc is missing. */
+  server_cpu_ms_per_request: number | null;
   p50_ms: number;
   p99_ms: number;
   requests: number;
@@ -27,9 +31,22 @@ interface Figures {
   errors: number;
 }
 
-function figures(result: Result): Figures {
+let serverPid = 0;
+
+/** CPU time of the server process so far, in ms (Linux /proc; clock ticks are 100 Hz there). */
+function serverCpuMs(): number | null {
+  try {
+    const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+}
+
+function figures(result: Result, cpuMs: number | null): Figures {
   return {
     req_per_s: Math.round(result.requests.average),
+    server_cpu_ms_per_request: cpuMs === null || result.requests.total === 0 ? null : Math.round((cpuMs / result.requests.total) * 1000) / 1000,
     p50_ms: result.latency.p50,
     p99_ms: result.latency.p99,
     requests: result.requests.total,
@@ -41,14 +58,22 @@ function figures(result: Result): Figures {
 async function measure(name: string, options: Omit<Options, 'duration' | 'connections'>): Promise<Figures> {
   // A short warm-up so JIT and SQLite caches are not part of the figure.
   await autocannon({ ...options, connections: CONNECTIONS, duration: 1 });
-  const result = figures(await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S }));
-  process.stdout.write(`${name.padEnd(28)} ${String(result.req_per_s).padStart(7)} req/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  non-2xx ${result.non_2xx}\n`);
+  const cpuBefore = serverCpuMs();
+  const raw = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S });
+  const cpuAfter = serverCpuMs();
+  const result = figures(raw, cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore);
+  process.stdout.write(
+    `${name.padEnd(28)} ${String(result.req_per_s).padStart(7)} req/s  p50 ${result.p50_ms} ms  p99 ${result.p99_ms} ms  non-2xx ${result.non_2xx}  server CPU ${result.server_cpu_ms_per_request} ms/req\n`,
+  );
   return result;
 }
 
 export default async function run(): Promise<Record<string, unknown>> {
   const script = fileURLToPath(new URL('./support/api-server.ts', import.meta.url));
+  // Other work on the machine skews every figure here; the load average is recorded with them.
+  const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  serverPid = child.pid ?? 0;
   try {
     const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
     const { fullUrl, bareUrl, apiKey } = JSON.parse(line) as { fullUrl: string; bareUrl: string; apiKey: string };
@@ -78,6 +103,7 @@ export default async function run(): Promise<Record<string, unknown>> {
 
     const cost = (full: Figures) => Math.round((1 - full.req_per_s / bareHealth.req_per_s) * 1000) / 10;
     return {
+      load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
       setup: { connections: CONNECTIONS, duration_s: DURATION_S, storage: 'sqlite (temp dir)', server: 'separate process', rate_limiter: 'on (limit 1e9/min)' },
       bare_health: bareHealth,
       full_health: fullHealth,
