@@ -49,7 +49,7 @@ export class HighsPool {
   private nextId = 1;
   private closed = false;
 
-  constructor(private readonly size = 2) {}
+  constructor(private readonly maxWorkers = 2) {}
 
   solve(job: SolveJob): Promise<SolveResult> {
     if (this.closed) return Promise.resolve(failed('pool closed'));
@@ -65,10 +65,23 @@ export class HighsPool {
     await Promise.all(this.slots.splice(0).map((slot) => this.retire(slot)));
   }
 
+  /**
+   * Kills every worker mid-solve, as a crash would: their jobs resolve as failed and later
+   * jobs get fresh workers. Used to stop runaway solves and by the fault tests.
+   */
+  async terminateWorkers(): Promise<void> {
+    await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
+  }
+
+  /** Workers currently alive (for tests and metrics). */
+  get size(): number {
+    return this.slots.length;
+  }
+
   private pump(): void {
     while (this.queue.length > 0) {
       let slot = this.slots.find((s) => s.busy === null);
-      if (!slot && this.slots.length < this.size) slot = this.spawn();
+      if (!slot && this.slots.length < this.maxWorkers) slot = this.spawn();
       if (!slot) return;
       const pending = this.queue.shift() as Pending;
       const left = pending.job.deadline === undefined ? Infinity : (pending.job.deadline - Date.now()) / 1000;
