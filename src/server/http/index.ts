@@ -8,6 +8,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context';
 import { ApiError, sendError } from '../errors';
+import { purgeExpiredTokens } from '../storage/tokens';
 import { beginIdempotent, finishIdempotent, idempotencyKeyOf, purgeExpiredIdempotencyKeys, releaseIdempotent } from './idempotency';
 import type { HttpMetrics } from './metrics';
 import { principalCacheFor } from './principal-cache';
@@ -77,11 +78,12 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
     if (request.idempotency) await releaseIdempotent(ctx.storage.db, request);
   });
 
-  // Housekeeping: expired idempotency records and seen signatures.
+  // Housekeeping: expired idempotency records, seen signatures and tokens.
   const sweep = setInterval(() => {
     const now = ctx.clock.now();
     void purgeExpiredIdempotencyKeys(ctx.storage.db, now).catch(() => undefined);
     void purgeExpiredSignatures(ctx.storage.db, now).catch(() => undefined);
+    void purgeExpiredTokens(ctx.storage.db, now).catch(() => undefined);
   }, 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));

@@ -103,6 +103,21 @@ forEachDialect((dialect) => {
     expect(JSON.parse(events[2]!.data)).toMatchObject({ id: item.id, scheduled_time: '2026-12-05T09:00:00Z', version: 2 });
   });
 
+  it('two concurrent writers with the same If-Match: exactly one wins', async () => {
+    const s = await create();
+    const results = await Promise.all(
+      ['Left', 'Right'].map((title) => call<ErrorBody>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}`, { body: { title }, headers: { 'if-match': '1' } })),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
+    const itemId = s.items![0]!.id;
+    const moves = await Promise.all(
+      ['2026-12-06T10:00:00Z', '2026-12-06T11:00:00Z'].map((when) =>
+        call(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}/items/${itemId}`, { body: { scheduled_time: when }, headers: { 'if-match': '1' } }),
+      ),
+    );
+    expect(moves.map((r) => r.status).sort()).toEqual([200, 409]);
+  });
+
   it('rejects DST-gap local times, unknown platforms and missing offsets by field', async () => {
     const s = await create();
     const gap = await call<ErrorBody>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}/items/${s.items![0]!.id}`, {

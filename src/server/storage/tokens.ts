@@ -141,3 +141,9 @@ export async function revokeFamily(db: Kysely<Database>, familyId: string): Prom
   await db.updateTable('refresh_tokens').set({ status: 'revoked' }).where('family_id', '=', familyId).execute();
   await db.deleteFrom('access_tokens').where('family_id', '=', familyId).execute();
 }
+
+/** Drops access tokens past their expiry and refresh tokens past theirs (a spent one is kept until then for reuse detection). */
+export async function purgeExpiredTokens(db: Kysely<Database>, nowMs: number): Promise<void> {
+  await db.deleteFrom('access_tokens').where('expires_at_ms', '<=', nowMs).execute();
+  await db.deleteFrom('refresh_tokens').where('expires_at_ms', '<=', nowMs).execute();
+}
