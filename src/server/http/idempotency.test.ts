@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { call, rowCounts, sampleSchedule } from '../testing/client';
 import { forEachDialect, startTestServer, type TestServer } from '../testing/servers';
@@ -87,6 +89,70 @@ describe('idempotency expiry', () => {
       expect(second.status).toBe(201);
       expect(second.headers.get('idempotent-replayed')).toBeNull();
       expect((second.json as { id: string }).id).not.toBe((first.json as { id: string }).id);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+forEachDialect((dialect) => {
+  it('a lock left by a dead process is taken over after 5 minutes; a live one answers 409', async () => {
+    const t = await startTestServer({ dialect, rateLimit: false });
+    try {
+      const db = t.server.context.storage.db;
+      const body = JSON.stringify(sampleSchedule());
+      const fingerprint = `POST /api/v1/scheduling/calendar ${createHash('sha256').update(body).digest('hex')}`;
+      const row = (key: string, lockedAt: number) => ({
+        account_id: t.accountId,
+        key,
+        fingerprint,
+        status: 'in_progress' as const,
+        response_status: null,
+        response_body: null,
+        response_content_type: null,
+        locked_at_ms: lockedAt,
+        expires_at_ms: Date.now() + 3600_000,
+      });
+      await db.insertInto('idempotency_keys').values([row('live', Date.now()), row('dead', Date.now() - 6 * 60_000)]).execute();
+      const live = await call<{ error: { code: string } }>(t, 'POST', '/api/v1/scheduling/calendar', { raw: body, headers: { 'idempotency-key': 'live' } });
+      expect(live.status).toBe(409);
+      expect(live.json.error.code).toBe('idempotency_in_progress');
+      const dead = await call(t, 'POST', '/api/v1/scheduling/calendar', { raw: body, headers: { 'idempotency-key': 'dead' } });
+      expect(dead.status).toBe(201);
+      const replay = await call(t, 'POST', '/api/v1/scheduling/calendar', { raw: body, headers: { 'idempotency-key': 'dead' } });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('a client that hangs up mid-request does not leave its key locked', async () => {
+    const t = await startTestServer({ dialect, rateLimit: false });
+    try {
+      const body = JSON.stringify(sampleSchedule());
+      const url = new URL(`${t.url}/api/v1/scheduling/calendar`);
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(
+          { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { ...t.headers({ 'idempotency-key': 'hangup' }), 'content-length': Buffer.byteLength(body) } },
+          () => undefined,
+        );
+        req.on('error', () => resolve());
+        req.write(body);
+        req.end();
+        // Cut the socket right after sending: the server still runs the request.
+        setImmediate(() => {
+          req.destroy();
+          resolve();
+        });
+      });
+      let status = 409;
+      for (let i = 0; i < 40 && status === 409; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        status = (await call(t, 'POST', '/api/v1/scheduling/calendar', { raw: body, headers: { 'idempotency-key': 'hangup' } })).status;
+      }
+      expect(status).toBe(201);
+      const schedules = await t.server.context.storage.db.selectFrom('schedules').select('id').execute();
+      expect(schedules.length).toBeLessThanOrEqual(1);
     } finally {
       await t.close();
     }
