@@ -31,6 +31,36 @@ export interface BuildOptions {
   caps?: boolean;
 }
 
+/** A growable pair of index/value buffers (typed, so 10k-item builds do not churn the GC). */
+class RowBuffer {
+  indices = new Int32Array(1024);
+  values = new Float64Array(1024);
+  length = 0;
+  starts: number[] = [0];
+  lower: number[] = [];
+  upper: number[] = [];
+
+  push(index: number, value: number): void {
+    if (this.length === this.indices.length) {
+      const indices = new Int32Array(this.length * 2);
+      indices.set(this.indices);
+      this.indices = indices;
+      const values = new Float64Array(this.length * 2);
+      values.set(this.values);
+      this.values = values;
+    }
+    this.indices[this.length] = index;
+    this.values[this.length] = value;
+    this.length++;
+  }
+
+  endRow(lower: number, upper: number): void {
+    this.starts.push(this.length);
+    this.lower.push(lower);
+    this.upper.push(upper);
+  }
+}
+
 export function buildGroupModel(group: Group, options: BuildOptions = {}): BuiltModel {
   const useSpacing = options.spacing ?? true;
   const useCaps = options.caps ?? true;
@@ -47,8 +77,21 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
   let numT = 0;
   const times = new Float64Array(numX);
   for (let p = 0; p < numX; p++) if (p === 0 || all[p] !== all[p - 1]) times[numT++] = all[p] as number;
-  const timeDay = new Int32Array(numT);
+  // Most times sit on the 15-minute grid: a direct lookup, binary search for the rest.
+  const GRID = 15 * 60_000;
+  const first = numT > 0 ? (times[0] as number) : 0;
+  const span = numT > 0 ? Math.floor(((times[numT - 1] as number) - first) / GRID) + 1 : 0;
+  const onGrid = new Int32Array(span).fill(-1);
+  for (let t = 0; t < numT; t++) {
+    const d = (times[t] as number) - first;
+    if (d % GRID === 0) onGrid[d / GRID] = t;
+  }
   const timeIndex = (t: number): number => {
+    const d = t - first;
+    if (d % GRID === 0) {
+      const hit = onGrid[d / GRID] ?? -1;
+      if (hit >= 0) return hit;
+    }
     let lo = 0;
     let hi = numT;
     while (lo < hi) {
@@ -62,44 +105,37 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
   const numCols = numX + numT;
   const colCost = new Float64Array(numCols);
   const colUpper = new Float64Array(numCols).fill(1);
-  // Column lists of each y-definition row, gathered per time.
-  const perTime: number[][] = Array.from({ length: numT }, () => []);
+  const colTime = new Int32Array(numX);
+  const timeDay = new Int32Array(numT);
+  const perTimeCount = new Int32Array(numT + 1);
   group.items.forEach((m, i) => {
     const base = offsets[i] as number;
     for (let k = 0; k < m.times.length; k++) {
       colCost[base + k] = m.values[k] as number;
       const ti = timeIndex(m.times[k] as number);
-      (perTime[ti] as number[]).push(base + k);
+      colTime[base + k] = ti;
       timeDay[ti] = m.days[k] as number;
+      perTimeCount[ti + 1] = (perTimeCount[ti + 1] as number) + 1;
     }
   });
+  for (let t = 0; t < numT; t++) perTimeCount[t + 1] = (perTimeCount[t + 1] as number) + (perTimeCount[t] as number);
+  const perTimeCols = new Int32Array(numX);
+  const fill = perTimeCount.slice(0, numT);
+  for (let c = 0; c < numX; c++) {
+    const t = colTime[c] as number;
+    perTimeCols[fill[t] as number] = c;
+    fill[t] = (fill[t] as number) + 1;
+  }
 
-  const starts: number[] = [0];
-  const indices: number[] = [];
-  const values: number[] = [];
-  const rowLower: number[] = [];
-  const rowUpper: number[] = [];
-  const pushRow = (cols: ArrayLike<number>, coef: ArrayLike<number> | number, lower: number, upper: number): void => {
-    for (let p = 0; p < cols.length; p++) {
-      indices.push(cols[p] as number);
-      values.push(typeof coef === 'number' ? coef : (coef[p] as number));
-    }
-    starts.push(indices.length);
-    rowLower.push(lower);
-    rowUpper.push(upper);
-  };
-
+  const rows = new RowBuffer();
   for (let i = 0; i < n; i++) {
-    const cols: number[] = [];
-    for (let c = offsets[i] as number; c < (offsets[i + 1] as number); c++) cols.push(c);
-    pushRow(cols, 1, 1, 1);
+    for (let c = offsets[i] as number; c < (offsets[i + 1] as number); c++) rows.push(c, 1);
+    rows.endRow(1, 1);
   }
   for (let t = 0; t < numT; t++) {
-    const cols = perTime[t] as number[];
-    const coef = cols.map(() => 1);
-    cols.push(numX + t);
-    coef.push(-1);
-    pushRow(cols, coef, 0, 0);
+    for (let p = perTimeCount[t] as number; p < (perTimeCount[t + 1] as number); p++) rows.push(perTimeCols[p] as number, 1);
+    rows.push(numX + t, -1);
+    rows.endRow(0, 0);
     if (!useSpacing || group.spacingMs <= 0) colUpper[numX + t] = n;
   }
 
@@ -112,9 +148,8 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
       while (end < numT && (times[end] as number) < tau + s) end++;
       // W(τ) matters only if it reaches past the previous window (else it is contained in it).
       if ((times[end - 1] as number) >= prevStart + s && end - p >= 2) {
-        const cols: number[] = [];
-        for (let q = p; q < end; q++) cols.push(numX + q);
-        pushRow(cols, 1, 0, 1);
+        for (let q = p; q < end; q++) rows.push(numX + q, 1);
+        rows.endRow(0, 1);
       }
       prevStart = tau;
     }
@@ -129,11 +164,14 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
     }
     for (const [day, cols] of byDay) {
       const left = group.capLeft.get(day) ?? group.cap;
-      if (cols.length > left) pushRow(cols, 1, 0, left);
+      if (cols.length > left) {
+        for (const c of cols) rows.push(c, 1);
+        rows.endRow(0, left);
+      }
     }
   }
 
-  const numRows = rowLower.length;
+  const numRows = rows.lower.length;
   return {
     offsets,
     model: {
@@ -142,11 +180,11 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
       colCost,
       colLower: new Float64Array(numCols),
       colUpper,
-      rowLower: Float64Array.from(rowLower),
-      rowUpper: Float64Array.from(rowUpper),
-      starts: Int32Array.from(starts),
-      indices: Int32Array.from(indices),
-      values: Float64Array.from(values),
+      rowLower: Float64Array.from(rows.lower),
+      rowUpper: Float64Array.from(rows.upper),
+      starts: Int32Array.from(rows.starts),
+      indices: rows.indices.slice(0, rows.length),
+      values: rows.values.slice(0, rows.length),
     },
   };
 }
