@@ -162,6 +162,7 @@ export class MainServices {
         }
         this.cache.setMeta('identity', identity);
       });
+      this.cache.clearMemory();
     } catch {
       // read-only cache: keep what it shows; status says why
     }

@@ -85,11 +85,25 @@ describe('cache store', () => {
       cache.putSchedule(schedule);
       cache.putItem(item('a', '2030-01-02T10:00:00Z'));
     });
-    const first = cache.range(0, Date.parse('2031-01-01T00:00:00Z'));
-    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z'))).toBe(first);
-    cache.write(() => cache.putItem(item('b', '2030-01-02T11:00:00Z')));
-    expect(cache.range(0, Date.parse('2031-01-01T00:00:00Z')).map((i) => i.id)).toEqual(['a', 'b']);
+    const january = [Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z')] as const;
+    const first = cache.range(...january);
     expect(first[0]?.schedule_title).toBe('Launch');
+    // The month's parsed rows are reused: the same objects come back.
+    expect(cache.range(...january)[0]).toBe(first[0]);
+    // A write in another month keeps this one hot; a write in this month refreshes it.
+    cache.write(() => cache.putItem(item('march', '2030-03-02T11:00:00Z')));
+    expect(cache.range(...january)[0]).toBe(first[0]);
+    cache.write(() => cache.putItem(item('b', '2030-01-02T11:00:00Z')));
+    expect(cache.range(...january).map((i) => i.id)).toEqual(['a', 'b']);
+    // Moving an item out of the month drops it from the month's answer.
+    cache.write(() => cache.putItem(item('b', '2030-03-05T11:00:00Z', 2)));
+    expect(cache.range(...january).map((i) => i.id)).toEqual(['a']);
+    expect(cache.range(Date.parse('2030-03-01T00:00:00Z'), Date.parse('2030-04-01T00:00:00Z')).map((i) => i.id)).toEqual(['march', 'b']);
+    // A schedule rename shows at once in the cached month.
+    cache.write(() => cache.putSchedule({ ...schedule, title: 'Relaunch', version: 2 }));
+    expect(cache.range(...january)[0]?.schedule_title).toBe('Relaunch');
+    // Sub-month ranges are cut from the month.
+    expect(cache.range(Date.parse('2030-01-02T10:30:00Z'), Date.parse('2030-01-03T00:00:00Z'))).toEqual([]);
     opened.db.close();
   });
 

@@ -44,8 +44,21 @@ interface ItemRowOut {
   pending: number;
 }
 
+/** The L1 keeps parsed items per UTC month; a write drops only the months it touches. */
+const MONTH_BUCKETS_KEPT = 36;
+
+function monthOf(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+}
+
+function monthStart(month: number): number {
+  return Date.UTC(Math.floor(month / 12), month % 12, 1);
+}
+
 export class CacheStore {
   private generation = 0;
+  private readonly buckets = new Map<number, { items: CalendarItem[]; times: Float64Array }>();
   private readonly l1 = new Map<string, { generation: number; value: unknown }>();
   private scheduleMap: Map<string, { record: ScheduleRecord; pending: boolean; deleted: boolean }> | null = null;
   private readonly stmts;
@@ -69,6 +82,7 @@ export class CacheStore {
            version = excluded.version, pending = excluded.pending, json = excluded.json`,
       ),
       getItem: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE id = ?'),
+      itemTime: db.prepare<[string], { time_ms: number }>('SELECT time_ms FROM items WHERE id = ?'),
       deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
       range: db.prepare<[number, number], ItemRowOut>('SELECT json, pending FROM items WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms, id'),
       itemsOf: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE schedule_id = ? ORDER BY time_ms, id'),
@@ -95,6 +109,8 @@ export class CacheStore {
       const result = this.db.transaction(fn)();
       return result;
     } catch (error) {
+      // A month read inside the rolled-back transaction may hold rows that never were.
+      this.buckets.clear();
       const mapped = toCacheError(error);
       if (mapped) {
         this.problem = mapped.message;
@@ -108,6 +124,16 @@ export class CacheStore {
   private invalidate(): void {
     this.generation += 1;
     this.scheduleMap = null;
+  }
+
+  /** Drops every memory entry (after bulk changes made with plain SQL). */
+  clearMemory(): void {
+    this.buckets.clear();
+    this.invalidate();
+  }
+
+  private touchItemAt(ms: number | undefined): void {
+    if (ms !== undefined) this.buckets.delete(monthOf(ms));
   }
 
   /** Memory L1: answers a hot read without SQLite while nothing changed. */
@@ -155,13 +181,17 @@ export class CacheStore {
   removeSchedule(id: string): void {
     this.stmts.deleteSchedule.run(id);
     this.db.prepare('DELETE FROM items WHERE schedule_id = ?').run(id);
+    this.buckets.clear();
   }
 
   putItem(item: Item, pending = false): void {
+    const timeMs = Date.parse(item.scheduled_time);
+    this.touchItemAt(this.stmts.itemTime.get(item.id)?.time_ms);
+    this.touchItemAt(timeMs);
     this.stmts.upsertItem.run({
       id: item.id,
       schedule_id: item.schedule_id,
-      time_ms: Date.parse(item.scheduled_time),
+      time_ms: timeMs,
       status: item.status,
       version: item.version,
       pending: pending ? 1 : 0,
@@ -170,6 +200,7 @@ export class CacheStore {
   }
 
   removeItem(id: string): void {
+    this.touchItemAt(this.stmts.itemTime.get(id)?.time_ms);
     this.stmts.deleteItem.run(id);
   }
 
@@ -209,35 +240,75 @@ export class CacheStore {
     });
   }
 
-  private toCalendarItems(rows: ItemRowOut[], only: Set<string> | null): CalendarItem[] {
-    const schedules = this.schedules();
-    const out: CalendarItem[] = [];
-    for (const row of rows) {
-      const item = JSON.parse(row.json) as Item;
-      if (only && !only.has(item.schedule_id)) continue;
-      const schedule = schedules.get(item.schedule_id);
-      if (schedule?.deleted) continue;
-      out.push({
-        ...item,
-        schedule_title: schedule?.record.title ?? '',
-        schedule_timezone: schedule?.record.timezone ?? 'UTC',
-        pending: row.pending === 1,
-      });
+  /** Parses rows once; schedule fields are filled in at read time (titles may change). */
+  private parseRows(rows: ItemRowOut[]): CalendarItem[] {
+    const out: CalendarItem[] = new Array(rows.length);
+    for (let i = 0; i < rows.length; i++) {
+      const row = rows[i] as ItemRowOut;
+      const item = JSON.parse(row.json) as CalendarItem;
+      item.pending = row.pending === 1;
+      out[i] = item;
     }
     return out;
   }
 
+  private withSchedules(items: CalendarItem[], only: Set<string> | null, from = -Infinity, to = Infinity, times?: Float64Array): CalendarItem[] {
+    const schedules = this.schedules();
+    const out: CalendarItem[] = [];
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as CalendarItem;
+      if (only && !only.has(item.schedule_id)) continue;
+      if (from !== -Infinity || to !== Infinity) {
+        const ms = times ? (times[i] as number) : Date.parse(item.scheduled_time);
+        if (ms < from || ms >= to) continue;
+      }
+      const schedule = schedules.get(item.schedule_id);
+      if (schedule?.deleted) continue;
+      item.schedule_title = schedule?.record.title ?? '';
+      item.schedule_timezone = schedule?.record.timezone ?? 'UTC';
+      out.push(item);
+    }
+    return out;
+  }
+
+  private bucket(month: number): { items: CalendarItem[]; times: Float64Array } {
+    let bucket = this.buckets.get(month);
+    if (!bucket) {
+      const items = this.parseRows(this.stmts.range.all(monthStart(month), monthStart(month + 1)));
+      const times = new Float64Array(items.length);
+      items.forEach((item, i) => (times[i] = Date.parse(item.scheduled_time)));
+      bucket = { items, times };
+      if (this.buckets.size >= MONTH_BUCKETS_KEPT) {
+        const oldest = this.buckets.keys().next().value;
+        if (oldest !== undefined) this.buckets.delete(oldest);
+      }
+      this.buckets.set(month, bucket);
+    }
+    return bucket;
+  }
+
   range(fromMs: number, toMs: number, scheduleIds?: string[]): CalendarItem[] {
-    const key = `range:${fromMs}:${toMs}:${scheduleIds?.join(',') ?? '*'}`;
-    return this.memo(key, () => this.toCalendarItems(this.stmts.range.all(fromMs, toMs), scheduleIds ? new Set(scheduleIds) : null));
+    const only = scheduleIds ? new Set(scheduleIds) : null;
+    const first = monthOf(fromMs);
+    const last = monthOf(Math.max(fromMs, toMs - 1));
+    // Wide ranges (years) go straight to SQLite rather than filling the L1 with cold months.
+    if (last - first > 3) return this.withSchedules(this.parseRows(this.stmts.range.all(fromMs, toMs)), only);
+    const out: CalendarItem[] = [];
+    for (let month = first; month <= last; month++) {
+      const bucket = this.bucket(month);
+      const whole = fromMs <= monthStart(month) && toMs >= monthStart(month + 1);
+      for (const item of whole ? this.withSchedules(bucket.items, only) : this.withSchedules(bucket.items, only, fromMs, toMs, bucket.times)) out.push(item);
+    }
+    return out;
   }
 
   itemsOf(scheduleId: string): CalendarItem[] {
-    return this.memo(`items:${scheduleId}`, () => this.toCalendarItems(this.stmts.itemsOf.all(scheduleId), null));
+    return this.memo(`items:${scheduleId}`, () => this.withSchedules(this.parseRows(this.stmts.itemsOf.all(scheduleId)), null));
   }
 
   /** Replaces the mirror with the server's full state, keeping rows that still wait in the outbox. */
   replaceAll(schedules: ScheduleRecord[], items: Item[]): void {
+    this.buckets.clear();
     this.db.prepare('DELETE FROM items WHERE pending = 0').run();
     this.db.prepare('DELETE FROM schedules WHERE pending = 0').run();
     const pendingItems = new Set(this.db.prepare<[], { id: string }>('SELECT id FROM items WHERE pending = 1').all().map((r) => r.id));
@@ -366,6 +437,7 @@ export class CacheStore {
         .prepare('DELETE FROM activity WHERE seq <= (SELECT seq FROM activity ORDER BY seq DESC LIMIT 1 OFFSET ?)')
         .run(RETENTION.activityRows).changes;
       removed += this.db.prepare('DELETE FROM shown_notifications WHERE shown_at < ?').run(nowMs - RETENTION.shownNotificationsAgeMs).changes;
+      if (removed > 0) this.buckets.clear();
       return removed;
     });
   }

@@ -81,6 +81,11 @@ const MIGRATIONS: string[] = [
   CREATE TABLE activity (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, at TEXT NOT NULL, json TEXT NOT NULL);
   CREATE TABLE shown_notifications (id TEXT PRIMARY KEY, shown_at INTEGER NOT NULL);
   `,
+  // 3: range reads come out in index order (no temp sort).
+  `
+  DROP INDEX items_by_time;
+  CREATE INDEX items_by_time ON items(time_ms, id);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

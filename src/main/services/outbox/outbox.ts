@@ -289,8 +289,11 @@ export function applySent(cache: CacheStore, outbox: OutboxStore, entry: StoredE
     }
     case 'reschedule_item':
     case 'update_item':
-    case 'cancel_item':
       cache.putItem(result as Item);
+      return;
+    case 'cancel_item':
+      // The server deletes an unpublished item (its answer is the item as it was).
+      cache.removeItem(outbox.resolve(p.itemId));
       return;
     case 'apply_optimization':
       for (const item of (result as { items?: Item[] }).items ?? []) cache.putIfNewer(item);

@@ -66,6 +66,7 @@ export class SyncService {
   private drainTimer: NodeJS.Timeout | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
   private loading: Promise<void> | null = null;
+  private loadingTarget: SyncTarget | null = null;
   private loadAttempt = 0;
   private drainAttempt = 0;
   private stopped = true;
@@ -96,6 +97,9 @@ export class SyncService {
   setTarget(target: SyncTarget | null): void {
     this.live?.stop();
     this.live = null;
+    if (this.loadTimer) clearTimeout(this.loadTimer);
+    this.loadTimer = null;
+    this.loadAttempt = 0;
     this.target = target;
     if (!this.stopped) this.begin();
     this.publishStatus();
@@ -150,7 +154,9 @@ export class SyncService {
 
   /** Full load on first run, else a delta pull; retried with backoff until it lands. */
   private initialLoad(): Promise<void> {
-    if (!this.loading) {
+    // A load for an earlier target finishes on its own but will not start anything.
+    if (!this.loading || this.loadingTarget !== this.target) {
+      this.loadingTarget = this.target;
       this.loading = (async () => {
         const target = this.target;
         try {
@@ -171,8 +177,10 @@ export class SyncService {
           }, delay);
           this.loadTimer.unref();
         }
-      })().finally(() => {
-        this.loading = null;
+      })();
+      const mine = this.loading;
+      void mine.finally(() => {
+        if (this.loading === mine) this.loading = null;
       });
     }
     return this.loading;
@@ -441,6 +449,7 @@ export class SyncService {
   }
 
   private noteError(error: unknown): void {
+    if (this.stopped) return;
     if (error instanceof ApiClientError || error instanceof CacheError || error instanceof Error) this.lastError = error.message;
     else this.lastError = String(error);
     this.publishStatus();
@@ -470,6 +479,8 @@ export class SyncService {
   }
 
   publishStatus(): void {
+    // After stop the cache may be closed; nobody is listening any more.
+    if (this.stopped) return;
     const status = this.status();
     const json = JSON.stringify(status);
     if (json === this.lastStatusJson) return;
