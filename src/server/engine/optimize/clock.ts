@@ -18,7 +18,49 @@ export interface BucketInfo {
 
 export class LocalClock {
   private readonly memo = new Map<number, BucketInfo>();
+  /** Dense tables over a prepared range (the optimizer's horizon): plain array reads. */
+  private first = 0;
+  private cells = new Int32Array(0);
+  private minutes = new Int32Array(0);
+  private days = new Int32Array(0);
   constructor(readonly zone: string) {}
+
+  /** Precomputes every bucket in [fromMs, toMs] (bounded, so a far-flung item cannot blow it up). */
+  prepare(fromMs: number, toMs: number): void {
+    const first = Math.floor(fromMs / BUCKET_MS);
+    const count = Math.floor(toMs / BUCKET_MS) - first + 1;
+    if (!(count > 0) || count > 200_000) return;
+    const cells = new Int32Array(count);
+    const minutes = new Int32Array(count);
+    const days = new Int32Array(count);
+    for (let b = 0; b < count; b++) {
+      const info = this.at((first + b) * BUCKET_MS);
+      cells[b] = info.cell;
+      minutes[b] = info.minute;
+      days[b] = info.day;
+    }
+    this.first = first;
+    this.cells = cells;
+    this.minutes = minutes;
+    this.days = days;
+  }
+
+  /** Local day key of an instant (fast path for prepared ranges). */
+  day(epochMs: number): number {
+    const b = Math.floor(epochMs / BUCKET_MS) - this.first;
+    if (b >= 0 && b < this.days.length) return this.days[b] as number;
+    return this.at(epochMs).day;
+  }
+
+  /** Local cell and fractional minute-of-hour of an instant. */
+  cellMinute(epochMs: number): { cell: number; minute: number } {
+    const bucket = Math.floor(epochMs / BUCKET_MS);
+    const b = bucket - this.first;
+    const within = (epochMs - bucket * BUCKET_MS) / 60_000;
+    if (b >= 0 && b < this.cells.length) return { cell: this.cells[b] as number, minute: (this.minutes[b] as number) + within };
+    const info = this.at(epochMs);
+    return { cell: info.cell, minute: info.minute + within };
+  }
 
   at(epochMs: number): BucketInfo {
     const bucket = Math.floor(epochMs / BUCKET_MS);
@@ -33,17 +75,12 @@ export class LocalClock {
     this.memo.set(bucket, info);
     return info;
   }
-
-  day(epochMs: number): number {
-    return this.at(epochMs).day;
-  }
 }
 
 /** Model score (0..1) at an instant: the weekday×hour grid interpolated between hour centres. */
 export function scoreAt(grid: Float64Array, clock: LocalClock, epochMs: number): number {
-  const info = clock.at(epochMs);
-  const within = (epochMs - Math.floor(epochMs / BUCKET_MS) * BUCKET_MS) / 60_000;
-  const y = info.cell + (info.minute + within) / 60 - 0.5;
+  const { cell, minute } = clock.cellMinute(epochMs);
+  const y = cell + minute / 60 - 0.5;
   const c0 = Math.floor(y);
   const f = y - c0;
   const a = grid[((c0 % 168) + 168) % 168] ?? 0;

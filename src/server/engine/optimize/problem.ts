@@ -132,6 +132,18 @@ export function buildProblem(input: OptimizeInput): Problem {
     else fixed.push(item);
   }
 
+  // One dense local-time table over the whole horizon the candidates can reach.
+  {
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (const item of active) {
+      const at = Date.parse(item.scheduled_time);
+      lo = Math.min(lo, at - shiftMs);
+      hi = Math.max(hi, at + shiftMs);
+    }
+    clock.prepare(Math.max(lo, Math.min(earliest, input.now) - 1), Math.min(hi, Math.max(latest, input.now) + 1));
+  }
+
   const violations = findViolations(active, {
     spacingMs,
     cap,
