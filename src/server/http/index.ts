@@ -33,7 +33,15 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
 
   app.addHook('onRequest', async (request, reply) => {
     const token = bearerToken(request.headers.authorization);
-    if (token) request.principal = await principals.resolve(token);
+    if (token) {
+      try {
+        request.principal = await principals.resolve(token);
+      } catch (error) {
+        // Credentials cannot be checked while the database is down: say so instead of 401 or 500.
+        request.log.error({ err: error }, 'credential lookup failed');
+        if (isProtectedApiRoute(request)) return sendError(reply, request, new ApiError('unavailable', 'the service cannot check credentials right now; retry later'));
+      }
+    }
     if (limiter) {
       const decision = applyRateLimit(limiter, request, reply, ctx.clock.now());
       if (!decision.allowed) {

@@ -41,5 +41,10 @@ forEachDialect((dialect) => {
     expect(down.status).toBe(503);
     expect(down.json.status).toBe('unhealthy');
     expect(down.json.failing).toContain('database');
+    // With credentials the health check still answers 503, and the API says it is unavailable.
+    expect((await call(t, 'GET', '/health', { token: 'cad_someone' })).status).toBe(503);
+    const api = await call<{ error: { code: string } }>(t, 'GET', '/api/v1/scheduling/platforms', { token: 'cad_someone' });
+    expect(api.status).toBe(503);
+    expect(api.json.error.code).toBe('unavailable');
   });
 });
