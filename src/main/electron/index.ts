@@ -11,6 +11,7 @@ import { isAppNavigation, isSafeExternalUrl } from '../security/url-policy';
 import { parseLaunchArgs } from './cli-args';
 import { electronHostPorts } from './electron-ports';
 import { registerIpcTransport } from './ipc-transport';
+import { trayMenuModel, upcomingItems } from '../services/notifications/notification-service';
 import { createTray } from './tray';
 import { mainWindowOptions } from './window-options';
 
@@ -20,8 +21,6 @@ if (args.dataDir) app.setPath('userData', resolve(args.dataDir));
 let mainWindow: BrowserWindow | null = null;
 let core: CadenceCore | null = null;
 let quitting = false;
-// Toggled from the tray (main-process services issue); read by the native notifier.
-const notificationsPaused = false;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const devServerUrl = process.env.ELECTRON_RENDERER_URL ?? null;
@@ -82,7 +81,8 @@ if (!app.requestSingleInstanceLock()) {
 
   void app.whenReady().then(async () => {
     const dataDir = app.getPath('userData');
-    const ports = await electronHostPorts(dataDir, () => notificationsPaused);
+    // Paused from the tray; read by the native notifier.
+    const ports = await electronHostPorts(dataDir, () => core?.services.notifications.paused ?? false);
     core = createCore({
       host: 'electron',
       version: app.getVersion(),
@@ -97,13 +97,33 @@ if (!app.requestSingleInstanceLock()) {
     registerIpcTransport(core, () => mainWindow, { origin: appOrigin, indexPath: devServerUrl ? null : rendererIndex });
     await core.start();
     mainWindow = createWindow();
-    createTray(join(here, '../../resources/tray.png'), {
-      open: showWindow,
-      quit: () => {
-        quitting = true;
-        app.quit();
+    const started = core;
+    const model = () =>
+      trayMenuModel(
+        upcomingItems(started.services.cache, Date.now(), 3),
+        started.services.notifications.paused,
+        started.services.notifications.zone(),
+      );
+    const tray = createTray(
+      join(here, '../../resources/tray.png'),
+      {
+        open: showWindow,
+        quit: () => {
+          quitting = true;
+          app.quit();
+        },
+        togglePause: () => {
+          started.services.notifications.paused = !started.services.notifications.paused;
+          tray.update(model());
+        },
       },
+      model(),
+    );
+    // The next three items follow the calendar (and the clock).
+    started.events.subscribe((event) => {
+      if (event === 'data.changed') tray.update(model());
     });
+    setInterval(() => tray.update(model()), 60_000).unref();
   });
 }
 

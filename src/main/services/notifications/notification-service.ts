@@ -26,6 +26,11 @@ export class NotificationService {
     },
   ) {}
 
+  /** The zone times are shown in (settings, else the system's). */
+  zone(): string {
+    return this.options.settings().displayTimeZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC';
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => this.checkReminders(), this.options.checkEveryMs ?? 30_000);
@@ -70,7 +75,7 @@ export class NotificationService {
       id: `due:${item.id}:${item.scheduled_time}`,
       kind: 'due_soon',
       title: minutes <= 1 ? 'Due now' : `Due in ${minutes} minutes`,
-      body: `${item.content_id} on ${item.platform} at ${item.scheduled_time.slice(11, 16)} UTC`,
+      body: `${item.content_id} on ${item.platform} at ${new Intl.DateTimeFormat('en-GB', { timeZone: this.zone(), hour: '2-digit', minute: '2-digit' }).format(new Date(item.scheduled_time))}`,
     });
   }
 
