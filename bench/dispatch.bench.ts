@@ -3,10 +3,13 @@
  * API (10 requests of 1,000), fired by the server's dispatcher with its default options, while a
  * WebSocket client follows every event. Reports how many fired, how many early (must be 0), and
  * the lateness of the processing transition (the fire) and of published_at.
+ * DISPATCH_BENCH_DATABASE_URL=postgres://… runs the same on PostgreSQL (a fresh schema, dropped after).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
 import WebSocket from 'ws';
 import { createServer } from '../src/server/app';
 import { createAccountWithKey } from '../src/server/storage/accounts';
@@ -26,8 +29,14 @@ function summary(values: number[]) {
 }
 
 export default async function run(): Promise<Record<string, unknown>> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cadence-dispatch-bench-'));
-  const server = await createServer({ dataDir, logger: false, rateLimit: false });
+  const databaseUrl = process.env.DISPATCH_BENCH_DATABASE_URL;
+  const dataDir = databaseUrl ? null : mkdtempSync(join(tmpdir(), 'cadence-dispatch-bench-'));
+  const pgSchema = databaseUrl ? `bench_${randomBytes(4).toString('hex')}` : undefined;
+  const server = await createServer({
+    ...(dataDir ? { dataDir } : { databaseUrl, pgSchema }),
+    logger: false,
+    rateLimit: false,
+  });
   try {
     const { apiKey, accountId } = await createAccountWithKey(server.context.storage.db);
     const url = await server.listen(0);
@@ -108,6 +117,7 @@ export default async function run(): Promise<Record<string, unknown>> {
     const head = await db.selectFrom('account_event_heads').select('head_seq').where('account_id', '=', accountId).executeTakeFirst();
     ws.close();
     return {
+      dialect: server.context.storage.dialect,
       items: ITEMS,
       spread_ms: SPREAD_MS,
       create_via_api_ms: createMs,
@@ -124,6 +134,12 @@ export default async function run(): Promise<Record<string, unknown>> {
     };
   } finally {
     await server.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (databaseUrl && pgSchema) {
+      const client = new pg.Client({ connectionString: databaseUrl });
+      await client.connect();
+      await client.query(`drop schema if exists ${pgSchema} cascade`);
+      await client.end();
+    }
   }
 }

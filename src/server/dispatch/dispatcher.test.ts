@@ -185,6 +185,24 @@ describe.runIf(TEST_DIALECTS.includes('sqlite'))('item.due_soon', () => {
   });
 });
 
+describe.runIf(TEST_DIALECTS.includes('sqlite'))('reminders', () => {
+  it('publishes due reminders, but fails one first reached after its processing window', async () => {
+    const t = await server({ dialect: 'sqlite', dispatcher: { pollMs: 50 } });
+    const schedule = await createScheduleViaApi(
+      t.url,
+      t.headers(),
+      [{ scheduled_time: at(Date.now() - 2 * 60_000) }, { scheduled_time: at(Date.now() + 100) }],
+      { processing_deadline_ms: 60_000 },
+    );
+    const done = await allSettled(t, schedule.id, 2);
+    const [missed, onTime] = schedule.items!.map((i) => done.find((d) => d.id === i.id)!);
+    expect(missed).toMatchObject({ status: 'failed', attempts: 1 });
+    expect(missed!.failure_reason).toMatch(/deadline passed/);
+    expect(onTime).toMatchObject({ status: 'published', attempts: 1, version: 3 });
+    expect(Date.parse(onTime!.published_at!)).toBeGreaterThanOrEqual(Date.parse(onTime!.scheduled_time));
+  });
+});
+
 describe('outbound URL guard', () => {
   it('classifies addresses, including IPv4 hidden in IPv6', () => {
     for (const bad of ['127.0.0.1', '10.0.0.1', '172.20.1.1', '192.168.1.1', '169.254.169.254', '100.100.100.200', '0.0.0.0', '::1', '::', 'fe80::1', 'fd00:ec2::254', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '224.0.0.1']) {

@@ -12,11 +12,11 @@
  * transaction; the events are published to live subscribers after commit.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExpressionBuilder, Kysely, Transaction } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { ServerEvent } from '../../shared/api/events';
 import type { ServerContext } from '../context';
-import { appendEvent, type NewEvent } from '../events/log';
+import { appendEvents, type NewEvent } from '../events/log';
 import type { CallbackDeliveriesTable, Database } from '../storage/schema';
 import { callbacksOf, itemWire, type ItemRow } from './items';
 import { createDispatchMetrics, type DispatchMetrics } from './metrics';
@@ -126,17 +126,20 @@ export class Dispatcher {
     let delay = this.options.pollMs;
     try {
       const now = this.ctx.clock.now();
-      if (this.options.dueSoonMs > 0) await this.announceDueSoon(now);
+      // Claims first: they are the time-critical part of a scan.
       const wanted = Math.min(this.options.batchSize, this.capacity - this.items.size);
       let claimed = 0;
       if (wanted > 0) {
         const rows = await this.claimItems(now, wanted);
         claimed = rows.length;
-        for (const row of rows) this.launchItem(row);
+        if (this.publisher.kind === 'reminder') await this.finishReminders(rows);
+        else for (const row of rows) this.launchItem(row);
       }
       const callbackRoom = Math.min(this.options.batchSize, this.options.concurrency - this.callbacks.size);
       if (callbackRoom > 0) for (const row of await this.claimCallbacks(now, callbackRoom)) this.launchCallback(row);
-      delay = wanted > 0 && claimed === wanted ? 0 : await this.nextWakeDelay(this.ctx.clock.now());
+      const announced = this.options.dueSoonMs > 0 ? await this.announceDueSoon(this.ctx.clock.now()) : 0;
+      const more = (wanted > 0 && claimed === wanted) || announced === this.options.batchSize;
+      delay = more ? 0 : await this.nextWakeDelay(this.ctx.clock.now());
     } catch (error) {
       if (!this.stopped) this.log.error({ err: error }, 'dispatch scan failed');
     } finally {
@@ -151,17 +154,37 @@ export class Dispatcher {
     return (eb: ExpressionBuilder<Database, 'items'>) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_ms', '<=', now)]);
   }
 
+  /** A fresh random delivery id, made by the database so a whole batch is one statement. */
+  private newDeliveryId() {
+    return this.postgres
+      ? sql<string>`'msg_' || replace(gen_random_uuid()::text, '-', '')`
+      : sql<string>`'msg_' || lower(hex(randomblob(16)))`;
+  }
+
+  /**
+   * Leases up to `limit` items matching `due` in one statement; `processing` also moves them to
+   * processing (version + 1) — the claim and the transition are one atomic write.
+   */
   private async claimWhere(
     trx: Transaction<Database>,
     now: number,
     limit: number,
     due: (eb: ExpressionBuilder<Database, 'items'>) => ReturnType<ExpressionBuilder<Database, 'items'>['and']>,
+    processing: boolean,
   ): Promise<ItemRow[]> {
     let candidates = trx.selectFrom('items').select('id').where(due).where(this.leaseFree(now)).orderBy('scheduled_at_ms').limit(limit);
     if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+    const deliveryId = this.newDeliveryId();
     return trx
       .updateTable('items')
-      .set({ lease_owner: this.owner, lease_expires_ms: now + this.options.leaseMs })
+      .set((eb) => ({
+        lease_owner: this.owner,
+        lease_expires_ms: now + this.options.leaseMs,
+        delivery_id: eb.fn.coalesce('delivery_id', deliveryId),
+        ...(processing
+          ? { status: 'processing' as const, version: eb('version', '+', 1), updated_at: new Date(now).toISOString(), next_attempt_ms: null }
+          : {}),
+      }))
       .where('id', 'in', candidates)
       // Checked again on the row itself: on PostgreSQL the row may have changed since the scan.
       .where(due)
@@ -174,82 +197,72 @@ export class Dispatcher {
   async claimItems(now: number, limit: number): Promise<ItemRow[]> {
     const pending: Pending[] = [];
     const rows = await this.db.transaction().execute(async (trx) => {
-      const fresh = await this.claimWhere(trx, now, limit, (eb) =>
-        eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at_ms', '<=', now)]),
-      );
+      const fresh = await this.claimWhere(trx, now, limit, (eb) => eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at_ms', '<=', now)]), true);
       const retries =
         fresh.length < limit
-          ? await this.claimWhere(trx, now, limit - fresh.length, (eb) =>
-              eb.and([eb('status', '=', 'processing'), eb.or([eb('next_attempt_ms', 'is', null), eb('next_attempt_ms', '<=', now)])]),
+          ? await this.claimWhere(
+              trx,
+              now,
+              limit - fresh.length,
+              (eb) => eb.and([eb('status', '=', 'processing'), eb.or([eb('next_attempt_ms', 'is', null), eb('next_attempt_ms', '<=', now)])]),
+              false,
             )
           : [];
-      const out: ItemRow[] = [];
-      const at = new Date(now);
-      // Events lock each account's head row: take them in one order in every process (no deadlock).
-      for (const row of fresh.sort(byAccount)) {
-        const updated = await trx
-          .updateTable('items')
-          .set((eb) => ({
-            status: 'processing',
-            version: eb('version', '+', 1),
-            updated_at: at.toISOString(),
-            delivery_id: row.delivery_id ?? `msg_${randomUUID().replace(/-/g, '')}`,
-            next_attempt_ms: null,
-          }))
-          .where('id', '=', row.id)
-          .where('lease_owner', '=', this.owner)
-          .returningAll()
-          .executeTakeFirst();
-        if (!updated) continue;
-        pending.push(await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'scheduled' }, at));
-        out.push(updated);
+      pending.push(...(await this.events(trx, fresh, 'item.status_changed', () => ({ previous_status: 'scheduled' }), new Date(now))));
+      for (const row of fresh) {
         this.metrics.transitions.inc({ status: 'processing' });
-        this.metrics.lateness.observe(Math.max(0, now - Number(updated.scheduled_at_ms)) / 1000);
+        this.metrics.lateness.observe(Math.max(0, now - Number(row.scheduled_at_ms)) / 1000);
       }
-      for (const row of retries) {
-        if (row.delivery_id) {
-          out.push(row);
-          continue;
-        }
-        const fixed = await trx
-          .updateTable('items')
-          .set({ delivery_id: `msg_${randomUUID().replace(/-/g, '')}` })
-          .where('id', '=', row.id)
-          .returningAll()
-          .executeTakeFirst();
-        if (fixed) out.push(fixed);
-      }
-      return out;
+      return [...fresh, ...retries];
     });
     this.publish(pending);
     return rows;
   }
 
-  private async event(
+  /**
+   * Appends one event per row, grouped per account (one head bump and one insert each), accounts
+   * in a fixed order: every process takes the head-row locks in the same order, so two
+   * dispatchers never deadlock on them.
+   */
+  private async events(
     trx: Transaction<Database>,
-    row: ItemRow,
-    what: { type: NewEvent['type']; previous_status?: string; extra?: Record<string, unknown> },
+    rows: ItemRow[],
+    type: NewEvent['type'],
+    extra: (row: ItemRow) => Record<string, unknown>,
     at: Date,
-  ): Promise<Pending> {
-    const data: Record<string, unknown> = { ...itemWire(row), ...(what.previous_status ? { previous_status: what.previous_status } : {}), ...what.extra };
-    const event = await appendEvent(trx, row.account_id, { type: what.type, schedule_id: row.schedule_id, data }, at);
-    return { accountId: row.account_id, event };
+  ): Promise<Pending[]> {
+    const byAccountId = new Map<string, ItemRow[]>();
+    for (const row of [...rows].sort(byAccount)) {
+      const list = byAccountId.get(row.account_id) ?? [];
+      list.push(row);
+      byAccountId.set(row.account_id, list);
+    }
+    const out: Pending[] = [];
+    for (const [accountId, list] of byAccountId) {
+      const appended = await appendEvents(
+        trx,
+        accountId,
+        list.map((row) => ({ type, schedule_id: row.schedule_id, data: { ...itemWire(row), ...extra(row) } })),
+        at,
+      );
+      for (const event of appended) out.push({ accountId, event });
+    }
+    return out;
   }
 
   private publish(pending: Pending[]): void {
-    const byAccount = new Map<string, ServerEvent[]>();
+    const byAccountId = new Map<string, ServerEvent[]>();
     for (const { accountId, event } of pending) {
-      const list = byAccount.get(accountId) ?? [];
+      const list = byAccountId.get(accountId) ?? [];
       list.push(event);
-      byAccount.set(accountId, list);
+      byAccountId.set(accountId, list);
     }
-    for (const [accountId, events] of byAccount) this.ctx.events.publish(accountId, events);
+    for (const [accountId, events] of byAccountId) this.ctx.events.publish(accountId, events);
   }
 
   // ------------------------------------------------------------------ due soon
 
   async announceDueSoon(now: number): Promise<number> {
-    const pending: Pending[] = [];
     const horizon = now + this.options.dueSoonMs;
     const due = (eb: ExpressionBuilder<Database, 'items'>) =>
       eb.and([
@@ -258,7 +271,7 @@ export class Dispatcher {
         eb('scheduled_at_ms', '<=', horizon),
         eb.or([eb('due_soon_for_ms', 'is', null), eb('due_soon_for_ms', '<>', eb.ref('scheduled_at_ms'))]),
       ]);
-    await this.db.transaction().execute(async (trx) => {
+    const pending = await this.db.transaction().execute(async (trx) => {
       let candidates = trx.selectFrom('items').select('id').where(due).orderBy('scheduled_at_ms').limit(this.options.batchSize);
       if (this.postgres) candidates = candidates.forUpdate().skipLocked();
       const rows = await trx
@@ -268,14 +281,94 @@ export class Dispatcher {
         .where(due)
         .returningAll()
         .execute();
-      const at = new Date(now);
-      for (const row of rows.sort(byAccount)) {
-        pending.push(await this.event(trx, row, { type: 'item.due_soon', extra: { due_in_ms: Number(row.scheduled_at_ms) - now } }, at));
-        this.metrics.dueSoon.inc();
-      }
+      return this.events(trx, rows, 'item.due_soon', (row) => ({ due_in_ms: Number(row.scheduled_at_ms) - now }), new Date(now));
     });
+    this.metrics.dueSoon.inc(pending.length);
     this.publish(pending);
     return pending.length;
+  }
+
+  // ------------------------------------------------------------------ reminders
+
+  /**
+   * The reminder publisher cannot fail: a claimed batch becomes published in one transaction
+   * (its own events and callbacks included), right after the processing transition.
+   */
+  private async finishReminders(claimed: ItemRow[]): Promise<void> {
+    if (claimed.length === 0 || this.stopped) return;
+    const deadlines = await this.deadlinesOf(claimed);
+    const now = this.ctx.clock.now();
+    // First reached after its window closed (the server was down): failed, not reminded hours late.
+    const late = claimed.filter((row) => now >= deadlines.get(row.id)!);
+    for (const row of late) {
+      const reason = 'processing deadline passed before the item could be published';
+      await this.finishItem(row, { ok: false, retryable: false, reason }, deadlines.get(row.id)!);
+    }
+    const rows = claimed.filter((row) => now < deadlines.get(row.id)!);
+    if (rows.length === 0) return;
+    const at = new Date(now);
+    const iso = at.toISOString();
+    const pending = await this.db.transaction().execute(async (trx) => {
+      const done = await trx
+        .updateTable('items')
+        .set((eb) => ({
+          status: 'published',
+          published_at: iso,
+          failure_reason: null,
+          attempts: eb('attempts', '+', 1),
+          version: eb('version', '+', 1),
+          updated_at: iso,
+          lease_owner: null,
+          lease_expires_ms: null,
+          next_attempt_ms: null,
+        }))
+        .where('id', 'in', rows.map((r) => r.id))
+        .where('lease_owner', '=', this.owner)
+        .where('status', '=', 'processing')
+        .returningAll()
+        .execute();
+      for (const row of done) await this.queueCallback(trx, row, 'on_published', iso, now);
+      return this.events(trx, done, 'item.status_changed', () => ({ previous_status: 'processing', publisher: 'reminder' }), at);
+    });
+    this.metrics.attempts.inc({ outcome: 'ok' }, pending.length);
+    this.metrics.transitions.inc({ status: 'published' }, pending.length);
+    this.publish(pending);
+    if (rows.some((row) => callbacksOf(row).on_published)) this.wake();
+  }
+
+  /** scheduled_at_ms + the schedule's processing_deadline_ms, per item id. */
+  private async deadlinesOf(rows: ItemRow[]): Promise<Map<string, number>> {
+    const scheduleIds = [...new Set(rows.map((r) => r.schedule_id))];
+    const schedules = scheduleIds.length
+      ? await this.db.selectFrom('schedules').select(['id', 'processing_deadline_ms']).where('id', 'in', scheduleIds).execute()
+      : [];
+    const windowOf = new Map(schedules.map((s) => [s.id, Number(s.processing_deadline_ms)]));
+    return new Map(rows.map((r) => [r.id, Number(r.scheduled_at_ms) + (windowOf.get(r.schedule_id) ?? DEFAULT_DEADLINE_MS)]));
+  }
+
+  private async queueCallback(trx: Transaction<Database>, row: ItemRow, kind: 'on_published' | 'on_failed', iso: string, now: number): Promise<boolean> {
+    const url = callbacksOf(row)[kind];
+    if (!url) return false;
+    await trx
+      .insertInto('callback_deliveries')
+      .values({
+        id: `cb_${randomUUID().replace(/-/g, '')}`,
+        account_id: row.account_id,
+        item_id: row.id,
+        kind,
+        url,
+        body: JSON.stringify({ type: kind === 'on_published' ? 'item.published' : 'item.failed', timestamp: iso, data: itemWire(row) }),
+        status: 'pending',
+        attempts: 0,
+        next_attempt_ms: now,
+        lease_owner: null,
+        lease_expires_ms: null,
+        last_error: null,
+        created_at: iso,
+        completed_at: null,
+      })
+      .execute();
+    return true;
   }
 
   // ------------------------------------------------------------------ delivery
@@ -302,8 +395,7 @@ export class Dispatcher {
   }
 
   private async deliverItem(row: ItemRow, signal: AbortSignal): Promise<void> {
-    const schedule = await this.db.selectFrom('schedules').select('processing_deadline_ms').where('id', '=', row.schedule_id).executeTakeFirst();
-    const deadline = Number(row.scheduled_at_ms) + Number(schedule?.processing_deadline_ms ?? DEFAULT_DEADLINE_MS);
+    const deadline = (await this.deadlinesOf([row])).get(row.id)!;
     const startedAt = this.ctx.clock.now();
     let outcome: PublishOutcome;
     if (startedAt >= deadline) {
@@ -364,33 +456,8 @@ export class Dispatcher {
       // Not ours any more (lease lost, item cancelled meanwhile): nothing to record.
       if (!updated) return;
       this.metrics.transitions.inc({ status: updated.status });
-      pending.push(
-        await this.event(trx, updated, { type: 'item.status_changed', previous_status: 'processing', extra: { publisher: this.publisher.kind } }, at),
-      );
-      const kind = outcome.ok ? 'on_published' : 'on_failed';
-      const url = callbacksOf(updated)[kind];
-      if (url) {
-        await trx
-          .insertInto('callback_deliveries')
-          .values({
-            id: `cb_${randomUUID().replace(/-/g, '')}`,
-            account_id: updated.account_id,
-            item_id: updated.id,
-            kind,
-            url,
-            body: JSON.stringify({ type: outcome.ok ? 'item.published' : 'item.failed', timestamp: iso, data: itemWire(updated) }),
-            status: 'pending',
-            attempts: 0,
-            next_attempt_ms: now,
-            lease_owner: null,
-            lease_expires_ms: null,
-            last_error: null,
-            created_at: iso,
-            completed_at: null,
-          })
-          .execute();
-        callbackQueued = true;
-      }
+      pending.push(...(await this.events(trx, [updated], 'item.status_changed', () => ({ previous_status: 'processing', publisher: this.publisher.kind }), at)));
+      callbackQueued = await this.queueCallback(trx, updated, outcome.ok ? 'on_published' : 'on_failed', iso, now);
     });
     this.publish(pending);
     if (callbackQueued) this.wake();

@@ -69,3 +69,49 @@ export class LocalEventBus implements EventPublisher {
     return () => this.listeners.delete(listener);
   }
 }
+
+/**
+ * Appends several events of one account with one head bump and one insert (the dispatcher's
+ * batches); same guarantees as `appendEvent`, consecutive seqs in the given order.
+ */
+export async function appendEvents(
+  trx: Transaction<Database> | Kysely<Database>,
+  accountId: string,
+  events: NewEvent[],
+  occurredAt: Date = new Date(),
+): Promise<ServerEvent[]> {
+  if (events.length === 0) return [];
+  const count = events.length;
+  const head = await trx
+    .insertInto('account_event_heads')
+    .values({ account_id: accountId, head_seq: count })
+    .onConflict((oc) => oc.column('account_id').doUpdateSet({ head_seq: sql`account_event_heads.head_seq + ${count}` }))
+    .returning('head_seq')
+    .executeTakeFirstOrThrow();
+  const first = Number(head.head_seq) - count + 1;
+  const at = occurredAt.toISOString();
+  const stored: ServerEvent[] = events.map((event, i) => ({
+    type: event.type,
+    seq: first + i,
+    schedule_id: event.schedule_id,
+    occurred_at: at,
+    data: event.data,
+  }));
+  // Chunks keep a statement well under SQLite's bound-parameter limit.
+  for (let i = 0; i < stored.length; i += 500) {
+    await trx
+      .insertInto('events')
+      .values(
+        stored.slice(i, i + 500).map((e) => ({
+          account_id: accountId,
+          seq: e.seq,
+          type: e.type,
+          schedule_id: e.schedule_id,
+          occurred_at: e.occurred_at,
+          data: JSON.stringify(e.data),
+        })),
+      )
+      .execute();
+  }
+  return stored;
+}
