@@ -5,6 +5,7 @@
  * prior-only model and fixed daily slots (Postiz-style 09:20, 14:10, 19:00). Then latency of
  * recommend() for 4 platforms over 7 days.
  */
+import os from 'node:os';
 import { PLATFORMS, type Platform } from '../src/shared/api';
 import { fitModel } from '../src/server/engine/recommend/model';
 import { localStarts, recommend, selectWindows } from '../src/server/engine/recommend/recommend';
@@ -104,6 +105,8 @@ function fixedSlots(): number[] {
 }
 
 export default async function bench(): Promise<Record<string, unknown>> {
+  // Other work on this shared 2-core machine skews timings: the load average is reported with them.
+  const loadBefore = os.loadavg().map((v) => Math.round(v * 100) / 100);
   const candidates = localStarts(NOW, NOW + HORIZON_MS - DURATION * 60_000 + 1, ZONE).map((s) => s.startMs);
   const base = { targetCount: 10, timezone: ZONE, start: new Date(NOW).toISOString(), end: new Date(NOW + HORIZON_MS).toISOString(), durationMinutes: DURATION, existing: [], now: NOW };
   const methods = ['model', 'prior_only', 'fixed_slots', 'oracle_same_rules'] as const;
@@ -168,6 +171,7 @@ export default async function bench(): Promise<Record<string, unknown>> {
   const sorted = times.slice(10).sort((a, b) => a - b);
   const at = (q: number): number => Math.round((sorted[Math.floor(q * (sorted.length - 1))] ?? 0) * 100) / 100;
   return {
+    load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((v) => Math.round(v * 100) / 100) },
     setup: `tiktok account, ${POSTS_PER_WEEK} posts/week, planted 3-peak weekly pattern + daily rhythm, per-post log-normal noise σ=${NOISE}, ${ZONE}, 60-min windows over 7 days; NDCG@10 against the best 10 non-overlapping windows, rel = true window lift scaled 0..1, gain 2^(3·rel)−1 (exp) or rel (linear); accounts per history length: ${ACCOUNTS}`,
     ndcg_at_10: quality,
     ndcg_at_10_16_weeks_by_noise: sensitivity,
