@@ -184,6 +184,11 @@ forEachDialect((dialect) => {
     );
     expect(proposal.status, proposal.text).toBe(200);
     expect(proposal.json.applied).toBe(false);
+    const backwards = await call<ErrorBody>(t, 'POST', `/api/v1/scheduling/calendar/${s.id}/optimize`, {
+      body: { constraints: { earliest: '2026-12-10T00:00:00Z', latest: '2026-12-09T00:00:00Z', blackout: [{ start: '2026-12-09T10:00:00Z', end: '2026-12-09T09:00:00Z' }] } },
+    });
+    expect(backwards.status).toBe(400);
+    expect(backwards.json.error.details?.map((d) => d.path)).toEqual(['constraints.latest', 'constraints.blackout[0].end']);
     const read = await call<{ status: string }>(t, 'GET', `/api/v1/scheduling/optimizations/${proposal.json.optimization_id}`);
     expect(read.json.status).toBe(proposal.json.status);
     // The apply path is tested on a proposal of our own, so it does not depend on what the engine prefers.

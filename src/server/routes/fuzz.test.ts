@@ -145,6 +145,33 @@ forEachDialect((dialect) => {
     });
   }
 
+  it('POST /optimize: any schema-valid constraints get an answer, never a 5xx', async () => {
+    const instant = fc.integer({ min: Date.UTC(2026, 10, 1), max: Date.UTC(2027, 1, 1) }).map((ms) => new Date(ms - (ms % 60_000)).toISOString());
+    const constraints = fc.record(
+      {
+        min_spacing_minutes: fc.integer({ min: 0, max: 7 * 24 * 60 }),
+        max_per_day: fc.integer({ min: 1, max: 100 }),
+        blackout: fc.array(
+          fc.record({ start: instant, end: instant, platforms: fc.subarray(['youtube', 'tiktok', 'instagram', 'linkedin'] as const) }),
+          { maxLength: 3 },
+        ),
+        earliest: instant,
+        latest: instant,
+        max_shift_minutes: fc.integer({ min: 0, max: 60 * 24 * 60 }),
+        locked_content_ids: fc.subarray(['video_1', 'clip_1', 'other']),
+      },
+      { requiredKeys: [] },
+    );
+    await fc.assert(
+      fc.asyncProperty(constraints, fc.boolean(), async (c, apply) => {
+        const r = await call(t, 'POST', '/api/v1/scheduling/optimize', { body: { schedule_id: scheduleId, constraints: c, apply } });
+        expect(r.status, `${JSON.stringify(c)} → ${r.text}`).toBeLessThan(500);
+        if (r.status >= 400) expect(ApiErrorBodySchema.safeParse(r.json).success).toBe(true);
+      }),
+      { numRuns: NUM_RUNS },
+    );
+  });
+
   it('POST /calendar: one bad item anywhere rejects the whole schedule, naming its path', async () => {
     await fc.assert(
       fc.asyncProperty(fc.oneof(mutatedSchedule, sneakyBadItem), async (body) => {

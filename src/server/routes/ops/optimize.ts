@@ -81,6 +81,21 @@ function parseStored<T>(text: string | null, fallback: T): T {
   }
 }
 
+/** Cross-field rules the schema cannot express: every range must run forwards. */
+function checkConstraintRanges(constraints: Constraints | undefined): void {
+  if (!constraints) return;
+  const details: ErrorDetail[] = [];
+  if (constraints.earliest && constraints.latest && canonicalInstant(constraints.earliest).ms >= canonicalInstant(constraints.latest).ms) {
+    details.push({ path: 'constraints.latest', message: 'must be after constraints.earliest' });
+  }
+  constraints.blackout?.forEach((window, index) => {
+    if (canonicalInstant(window.start).ms >= canonicalInstant(window.end).ms) {
+      details.push({ path: `constraints.blackout[${index}].end`, message: 'must be after start' });
+    }
+  });
+  if (details[0]) throw new ApiError('validation_failed', `${details[0].path}: ${details[0].message}`, details);
+}
+
 export async function optimizeSchedule(
   ctx: ServerContext,
   accountId: string,
@@ -98,6 +113,7 @@ export async function optimizeSchedule(
     body = { ...body, schedule_id: pathScheduleId };
   }
   const input = parseOr400(OptimizeRequestSchema, body);
+  checkConstraintRanges(input.constraints);
   const db = ctx.storage.db;
   const schedule = await requireSchedule(db, accountId, input.schedule_id);
   const items = await itemsOf(db, accountId, schedule.id);
