@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../../shared/api/events';
 import type { Item } from '../../../shared/api/resources';
@@ -104,6 +105,40 @@ describe('cache store', () => {
     expect(cache.range(...january)[0]?.schedule_title).toBe('Relaunch');
     // Sub-month ranges are cut from the month.
     expect(cache.range(Date.parse('2030-01-02T10:30:00Z'), Date.parse('2030-01-03T00:00:00Z'))).toEqual([]);
+    opened.db.close();
+  });
+
+  it('keeps loaded months equal to SQLite under any sequence of writes (property)', () => {
+    const opened = openCacheDatabase(join(dir.path, 'l1-property'));
+    const cache = new CacheStore(opened.db);
+    cache.write(() => cache.putSchedule(schedule));
+    const months = [Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z'), Date.parse('2030-03-01T00:00:00Z')];
+    const op = fc.record({
+      remove: fc.boolean(),
+      id: fc.integer({ min: 0, max: 30 }),
+      // Around month edges too, and equal times (ordered by id then).
+      minute: fc.integer({ min: 0, max: 3 * 31 * 24 * 4 }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
+        cache.write(() => cache.db.prepare('DELETE FROM items').run());
+        cache.clearMemory();
+        for (const month of months) cache.range(month, month + 31 * 86_400_000); // load the L1
+        for (const o of ops) {
+          cache.write(() => {
+            if (o.remove) cache.removeItem(`i${o.id}`);
+            else cache.putItem(item(`i${o.id}`, new Date(months[0] as number + o.minute * 15 * 60_000).toISOString()));
+          });
+        }
+        const fresh = new CacheStore(opened.db);
+        for (const month of [...months, Date.parse('2030-04-01T00:00:00Z')]) {
+          const from = month;
+          const to = Date.UTC(new Date(month).getUTCFullYear(), new Date(month).getUTCMonth() + 1, 1);
+          expect(cache.range(from, to).map((i) => `${i.id}@${i.scheduled_time}`)).toEqual(fresh.range(from, to).map((i) => `${i.id}@${i.scheduled_time}`));
+        }
+      }),
+      { numRuns: 60 },
+    );
     opened.db.close();
   });
 

@@ -44,7 +44,7 @@ interface ItemRowOut {
   pending: number;
 }
 
-/** The L1 keeps parsed items per UTC month; a write drops only the months it touches. */
+/** The L1 keeps parsed items per UTC month; writes update the loaded months in place. */
 const MONTH_BUCKETS_KEPT = 36;
 
 function monthOf(ms: number): number {
@@ -82,7 +82,7 @@ export class CacheStore {
            version = excluded.version, pending = excluded.pending, json = excluded.json`,
       ),
       getItem: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE id = ?'),
-      itemTime: db.prepare<[string], { time_ms: number }>('SELECT time_ms FROM items WHERE id = ?'),
+      itemMeta: db.prepare<[string], { time_ms: number; version: number; pending: number }>('SELECT time_ms, version, pending FROM items WHERE id = ?'),
       deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
       range: db.prepare<[number, number], ItemRowOut>('SELECT json, pending FROM items WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms, id'),
       itemsOf: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE schedule_id = ? ORDER BY time_ms, id'),
@@ -132,9 +132,7 @@ export class CacheStore {
     this.invalidate();
   }
 
-  private touchItemAt(ms: number | undefined): void {
-    if (ms !== undefined) this.buckets.delete(monthOf(ms));
-  }
+
 
   /** Memory L1: answers a hot read without SQLite while nothing changed. */
   memo<T>(key: string, compute: () => T): T {
@@ -184,10 +182,42 @@ export class CacheStore {
     this.buckets.clear();
   }
 
-  putItem(item: Item, pending = false): void {
+  /** Keeps loaded months current without re-reading them: out of the old month, into the new. */
+  private moveInL1(id: string, oldMs: number | undefined, item: CalendarItem | null, newMs: number): void {
+    if (oldMs !== undefined) {
+      const bucket = this.buckets.get(monthOf(oldMs));
+      if (bucket) {
+        const at = bucket.items.findIndex((i) => i.id === id);
+        if (at >= 0) {
+          bucket.items.splice(at, 1);
+          bucket.times = Float64Array.from([...bucket.times.subarray(0, at), ...bucket.times.subarray(at + 1)]);
+        }
+      }
+    }
+    if (!item) return;
+    const bucket = this.buckets.get(monthOf(newMs));
+    if (!bucket) return;
+    // Same order as SQL: by time, then id.
+    let lo = 0;
+    let hi = bucket.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const t = bucket.times[mid] as number;
+      if (t < newMs || (t === newMs && (bucket.items[mid] as CalendarItem).id < id)) lo = mid + 1;
+      else hi = mid;
+    }
+    bucket.items.splice(lo, 0, item);
+    const times = new Float64Array(bucket.times.length + 1);
+    times.set(bucket.times.subarray(0, lo), 0);
+    times[lo] = newMs;
+    times.set(bucket.times.subarray(lo), lo + 1);
+    bucket.times = times;
+  }
+
+  putItem(item: Item, pending = false, previousTimeMs: number | null | undefined = undefined): void {
     const timeMs = Date.parse(item.scheduled_time);
-    this.touchItemAt(this.stmts.itemTime.get(item.id)?.time_ms);
-    this.touchItemAt(timeMs);
+    const oldMs = previousTimeMs === undefined ? this.stmts.itemMeta.get(item.id)?.time_ms : (previousTimeMs ?? undefined);
+    this.moveInL1(item.id, oldMs, { ...item, schedule_title: '', schedule_timezone: 'UTC', pending }, timeMs);
     this.stmts.upsertItem.run({
       id: item.id,
       schedule_id: item.schedule_id,
@@ -200,7 +230,7 @@ export class CacheStore {
   }
 
   removeItem(id: string): void {
-    this.touchItemAt(this.stmts.itemTime.get(id)?.time_ms);
+    this.moveInL1(id, this.stmts.itemMeta.get(id)?.time_ms, null, 0);
     this.stmts.deleteItem.run(id);
   }
 
@@ -382,8 +412,8 @@ export class CacheStore {
 
   /** Versions only grow: a replayed (older) event never rolls a newer row back. */
   putIfNewer(item: Item): void {
-    const current = this.item(item.id);
-    if (!current || current.item.version < item.version || (!current.pending && current.item.version === item.version)) this.putItem(item);
+    const current = this.stmts.itemMeta.get(item.id);
+    if (!current || current.version < item.version || (current.pending === 0 && current.version === item.version)) this.putItem(item, false, current?.time_ms ?? null);
   }
 
   // ------------------------------------------------------------------ TTL entries
@@ -397,6 +427,11 @@ export class CacheStore {
 
   setEntry(key: string, kind: keyof typeof TTL, value: unknown, nowMs: number): void {
     this.write(() => this.stmts.setEntry.run(key, kind, JSON.stringify(value), nowMs, nowMs + TTL[kind]));
+  }
+
+  /** Marks every entry of a kind stale (the next read answers it and refreshes behind). */
+  expireEntries(kind: keyof typeof TTL, nowMs: number): void {
+    this.db.prepare('UPDATE entries SET expires_at = ? WHERE kind = ? AND expires_at > ?').run(nowMs, kind, nowMs);
   }
 
   dropEntries(kind: keyof typeof TTL): void {

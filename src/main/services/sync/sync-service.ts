@@ -304,17 +304,20 @@ export class SyncService {
       throw new Error(`live events skipped from seq ${cache.cursor + 1} to ${first.seq - 1}`);
     }
     let changes: (ChangeSet & { applied: ServerEvent[] }) | null = null;
+    // New or moved items change what the recommendations would say (spacing): they go stale.
+    const affectsRecommendations = events.some((e) => e.type === 'item.created' || e.type === 'item.rescheduled' || e.type === 'schedule.created' || e.type === 'item.deleted');
     cache.write(() => {
       changes = cache.applyEvents(events);
       cache.setMeta('last_synced_at', this.iso());
+      if (affectsRecommendations) {
+        cache.expireEntries('recommendations', this.now());
+        cache.expireEntries('heatmaps', this.now());
+      }
     });
     const applied = changes as (ChangeSet & { applied: ServerEvent[] }) | null;
     if (applied && (applied.items || applied.schedules)) {
       const scopes: Array<'schedules' | 'items' | 'recommendations'> = ['schedules', 'items'];
-      // New items change what the recommendations would say (spacing).
-      if (events.some((e) => e.type === 'item.created' || e.type === 'item.rescheduled' || e.type === 'schedule.created')) {
-        scopes.push('recommendations');
-      }
+      if (affectsRecommendations) scopes.push('recommendations');
       this.options.emit('data.changed', { scopes, scheduleIds: [...applied.scheduleIds] });
     }
     if (applied && applied.applied.length > 0) this.options.onServerEvents?.(applied.applied);
