@@ -183,6 +183,22 @@ describe('http client: circuit breaker and broken networks', () => {
     expect(error.transient).toBe(true);
   });
 
+  it('retries a 5xx up to the cap and reports the server error (its database is gone)', async () => {
+    const broken = await startApiServer();
+    try {
+      const http = new HttpClient({ baseUrl: broken.url, apiKey: broken.apiKey, clock: { now: () => Date.now() }, retry: { maxAttempts: 3, baseDelayMs: 10, maxDelayMs: 20 } });
+      await http.request(list);
+      await broken.server?.context.storage.close();
+      const before = broken.requests.length;
+      const error = (await http.request(list).catch((e: unknown) => e)) as ApiClientError;
+      expect(error.status).toBeGreaterThanOrEqual(500);
+      expect(error.transient).toBe(true);
+      expect(broken.requests.length - before).toBe(3);
+    } finally {
+      await broken.close().catch(() => undefined);
+    }
+  });
+
   it('backoff grows exponentially, is jittered and capped', () => {
     const policy = { baseDelayMs: 100, maxDelayMs: 1000 };
     expect(backoffDelay(0, policy, () => 0)).toBe(50);

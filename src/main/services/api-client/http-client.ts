@@ -176,6 +176,8 @@ export class HttpClient {
     for (let attempt = 0; attempt < maxAttempts + (reauthed ? 1 : 0); attempt++) {
       const wait = this.notBeforeMs - this.now();
       if (wait > 0) await this.sleep(wait);
+      // The token exchange retries on its own; its failure is this call's failure.
+      const token = authenticated ? await this.accessToken() : null;
       if (!this.breaker.tryAcquire()) {
         throw new ApiClientError('circuit_open', `the server is failing; not retrying for ${Math.ceil(this.breaker.retryInMs / 1000)} s`, null, {
           attempts: attempt,
@@ -185,14 +187,8 @@ export class HttpClient {
       }
       let raw: RawResponse;
       try {
-        const token = authenticated ? await this.accessToken() : null;
         raw = await this.send(options, token);
       } catch (error) {
-        if (error instanceof ApiClientError && error.status !== null) {
-          // The token exchange itself failed with an HTTP answer (e.g. a revoked API key).
-          this.breaker.release();
-          throw error;
-        }
         this.breaker.failure();
         lastError = error instanceof ApiClientError ? error : toNetworkError(error);
         if (attempt + 1 >= maxAttempts) break;
