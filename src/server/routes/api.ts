@@ -2,7 +2,7 @@
  * The /api/v1 routes. Handlers are thin: read the request, call an operation in ./ops, shape
  * the answer. Every operation is scoped by the authenticated account.
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InstantSchema } from '../../shared/api/common';
 import { TokenRequestSchema, type Schedule } from '../../shared/api/resources';
@@ -59,6 +59,12 @@ function parseExpand(query: Query): Set<string> {
   return new Set(wanted);
 }
 
+/** `ETag: "<version>"`, so a client can send it back as If-Match as is. */
+function withVersion<T extends { version: number }>(reply: FastifyReply, resource: T): T {
+  reply.header('etag', `"${resource.version}"`);
+  return resource;
+}
+
 export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions): void {
   const jobs = new OptimizationJobs();
   app.addHook('onClose', async () => jobs.drain());
@@ -97,7 +103,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
 
   // ------------------------------------------------------------------ calendar
   app.post(`${base}/scheduling/calendar`, async (request, reply) => {
-    const schedule = await createSchedule(ctx, accountOf(request), request.body);
+    const schedule = withVersion(reply, await createSchedule(ctx, accountOf(request), request.body));
     return reply.status(201).header('location', `${base}/scheduling/calendar/${schedule.id}`).send(schedule);
   });
 
@@ -127,7 +133,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     };
   });
 
-  app.get<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request) => {
+  app.get<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request, reply) => {
     const accountId = accountOf(request);
     const expand = parseExpand(request.query as Query);
     const row = await findSchedule(ctx.storage.db, accountId, request.params.id);
@@ -136,15 +142,15 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     const schedule: Schedule = scheduleJson(row, items.length);
     if (expand.has('items')) schedule.items = items.map(itemJson);
     if (expand.has('metrics')) schedule.metrics = await scheduleMetrics(ctx.storage.db, accountId, row.id, items);
-    return schedule;
+    return withVersion(reply, schedule);
   });
 
-  app.patch<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request) =>
-    patchSchedule(ctx, accountOf(request), request.params.id, request.body, ifMatch(request)),
+  app.patch<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request, reply) =>
+    withVersion(reply, await patchSchedule(ctx, accountOf(request), request.params.id, request.body, ifMatch(request))),
   );
 
-  app.delete<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request) =>
-    deleteSchedule(ctx, accountOf(request), request.params.id, ifMatch(request)),
+  app.delete<{ Params: Params }>(`${base}/scheduling/calendar/:id`, async (request, reply) =>
+    withVersion(reply, await deleteSchedule(ctx, accountOf(request), request.params.id, ifMatch(request))),
   );
 
   app.post<{ Params: Params }>(`${base}/scheduling/calendar/:id/items`, async (request, reply) => {
@@ -152,8 +158,8 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     return reply.status(201).send(single ? items[0] : { data: items });
   });
 
-  app.patch<{ Params: Params }>(`${base}/scheduling/calendar/:id/items/:itemId`, async (request) =>
-    patchItem(ctx, accountOf(request), request.params.id, request.params.itemId, request.body, ifMatch(request)),
+  app.patch<{ Params: Params }>(`${base}/scheduling/calendar/:id/items/:itemId`, async (request, reply) =>
+    withVersion(reply, await patchItem(ctx, accountOf(request), request.params.id, request.params.itemId, request.body, ifMatch(request))),
   );
 
   app.delete<{ Params: Params }>(`${base}/scheduling/calendar/:id/items/:itemId`, async (request) =>

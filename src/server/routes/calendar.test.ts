@@ -81,6 +81,7 @@ forEachDialect((dialect) => {
     const first = await call<Schedule>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}`, { body: { title: 'Renamed' }, headers: { 'if-match': '"1"' } });
     expect(first.status).toBe(200);
     expect(first.json).toMatchObject({ title: 'Renamed', version: 2 });
+    expect(first.headers.get('etag')).toBe('"2"');
     const stale = await call<ErrorBody>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}`, { body: { title: 'Mine' }, headers: { 'if-match': '1' } });
     expect(stale.status).toBe(409);
     expect(stale.json.error.code).toBe('conflict');
