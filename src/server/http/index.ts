@@ -79,11 +79,17 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   });
 
   app.addHook('onSend', async (request, reply, payload) => {
-    if (request.idempotency) await finishIdempotent(ctx.storage.db, request, reply, payload);
+    if (!request.idempotency) return payload;
+    try {
+      await finishIdempotent(ctx.storage.db, request, reply, payload);
+    } catch (error) {
+      // The work is done; the client still gets its answer. The key stays locked until it is stale.
+      request.log.error({ err: error }, 'could not store the idempotent response');
+    }
     return payload;
   });
   app.addHook('onResponse', async (request) => {
-    if (request.idempotency) await releaseIdempotent(ctx.storage.db, request);
+    if (request.idempotency) await releaseIdempotent(ctx.storage.db, request).catch(() => undefined);
   });
 
   // Housekeeping: expired idempotency records, seen signatures and tokens.
