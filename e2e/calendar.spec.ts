@@ -12,8 +12,14 @@ function dayLabel(date: Date): string {
 }
 
 async function drag(page: Page, from: ReturnType<Page['locator']>, to: ReturnType<Page['locator']>): Promise<void> {
-  const a = await from.boundingBox();
-  const b = await to.boundingBox();
+  // The calendar re-renders when sync refreshes its data: wait until both ends hold still.
+  let a = await from.boundingBox();
+  let b = await to.boundingBox();
+  for (let i = 0; i < 20 && (!a || !b); i++) {
+    await page.waitForTimeout(100);
+    a = await from.boundingBox();
+    b = await to.boundingBox();
+  }
   if (!a || !b) throw new Error('drag source or target is not on screen');
   await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
   await page.mouse.down();
@@ -69,10 +75,13 @@ test('a move that breaks a rule shows the violation first; keeping the old time 
     });
     await page.evaluate((d) => (window as unknown as { __cadenceCalendar: { gotoDate(d: string): void } }).__cadenceCalendar.gotoDate(d), iso(base));
     // Reschedule through the details panel (the keyboard route): next to spaced-b, same channel.
-    await page.getByRole('button', { name: /TikTok: spaced-a, 12:00/ }).focus();
-    await page.keyboard.press('Enter');
     const details = page.getByRole('complementary', { name: 'spaced-a' });
-    await expect(details).toBeVisible();
+    // Retried: a sync refresh may re-render the event between focus and key press.
+    await expect(async () => {
+      await page.getByRole('button', { name: /TikTok: spaced-a, 12:00/ }).focus();
+      await page.keyboard.press('Enter');
+      await expect(details).toBeVisible({ timeout: 1000 });
+    }).toPass({ timeout: 10_000 });
     const near = new Date(base.getTime() + 86_400_000 + 10 * 60_000);
     await details.getByLabel('New date and time').fill(iso(near).slice(0, 16));
     await details.getByRole('button', { name: 'Move' }).click();

@@ -82,7 +82,9 @@ export async function shot(page: Page, name: string): Promise<void> {
 }
 
 export async function goTo(page: Page, view: string): Promise<void> {
-  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: view, exact: true }).click();
+  // The name may carry a badge ("Queued changes 1 waiting").
+  const name = new RegExp(`^${view.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( \\d+ waiting)?$`);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name }).click();
 }
 
 /** Serious and critical axe violations, as readable lines. */

@@ -55,6 +55,8 @@ export const useConnectionStore = defineStore('connection', () => {
   /** One answer for the header: live, reconnecting or offline, from sync when served, else the engine. */
   const live = computed<'live' | 'reconnecting' | 'offline'>(() => {
     if (bridgeState.value === 'closed') return 'offline';
+    // The health probe notices a stopped engine first; sync's own socket takes a while to give up.
+    if (engine.value?.state === 'offline') return 'offline';
     if (sync.value) return sync.value.live;
     if (!engine.value || engine.value.state === 'connecting') return 'reconnecting';
     return engine.value.state === 'connected' ? 'live' : 'offline';
