@@ -104,6 +104,24 @@ forEachDialect((dialect) => {
     expect(metrics).toMatch(/cadence_dispatch_fire_lateness_seconds_count 8/);
   });
 
+  it('claims and announces at most a batch per statement', async () => {
+    const t = await server({ dialect, dispatcher: { enabled: false } });
+    const soon = Date.now() + 60_000;
+    await createScheduleViaApi(t.url, t.headers(), [
+      ...Array.from({ length: 30 }, () => ({ scheduled_time: at(Date.now() - 1000) })),
+      ...Array.from({ length: 30 }, (_, i) => ({ scheduled_time: at(soon + i) })),
+    ]);
+    const d = new Dispatcher(t.server.context, resolveDispatcherOptions({ batchSize: 7, dueSoonMs: 120_000 }), quiet);
+    const now = Date.now();
+    expect(await d.claimItems(now, 7)).toHaveLength(7);
+    expect(await d.announceDueSoon(now)).toBe(7);
+    const db = t.server.context.storage.db;
+    const processing = await db.selectFrom('items').select('id').where('status', '=', 'processing').execute();
+    const announced = await db.selectFrom('items').select('id').where('due_soon_for_ms', 'is not', null).execute();
+    expect([processing.length, announced.length]).toEqual([7, 7]);
+    await d.releaseLeases();
+  });
+
   it('retries a failing receiver: one logical delivery, one stable webhook-id, valid signatures, then the callback', async () => {
     const hook = await receiver((_r, index) => (index < 3 ? 500 : 200));
     const callbacks = await receiver();

@@ -174,6 +174,10 @@ export class Dispatcher {
   ): Promise<ItemRow[]> {
     let candidates = trx.selectFrom('items').select('id').where(due).where(this.leaseFree(now)).orderBy('scheduled_at_ms').limit(limit);
     if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+    // Picked first, then updated by id: on PostgreSQL an `IN (SELECT … LIMIT … SKIP LOCKED)` inside
+    // the UPDATE may be re-run per row and update far more rows than the limit.
+    const ids = (await candidates.execute()).map((r) => r.id);
+    if (ids.length === 0) return [];
     const deliveryId = this.newDeliveryId();
     return trx
       .updateTable('items')
@@ -185,8 +189,8 @@ export class Dispatcher {
           ? { status: 'processing' as const, version: eb('version', '+', 1), updated_at: new Date(now).toISOString(), next_attempt_ms: null }
           : {}),
       }))
-      .where('id', 'in', candidates)
-      // Checked again on the row itself: on PostgreSQL the row may have changed since the scan.
+      .where('id', 'in', ids)
+      // Checked again on the row itself: it may have changed since the scan.
       .where(due)
       .where(this.leaseFree(now))
       .returningAll()
@@ -274,10 +278,12 @@ export class Dispatcher {
     const pending = await this.db.transaction().execute(async (trx) => {
       let candidates = trx.selectFrom('items').select('id').where(due).orderBy('scheduled_at_ms').limit(this.options.batchSize);
       if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+      const ids = (await candidates.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
       const rows = await trx
         .updateTable('items')
         .set((eb) => ({ due_soon_for_ms: eb.ref('scheduled_at_ms') }))
-        .where('id', 'in', candidates)
+        .where('id', 'in', ids)
         .where(due)
         .returningAll()
         .execute();
@@ -475,10 +481,12 @@ export class Dispatcher {
         ]);
       let candidates = trx.selectFrom('callback_deliveries').select('id').where(due).orderBy('next_attempt_ms').limit(limit);
       if (this.postgres) candidates = candidates.forUpdate().skipLocked();
+      const ids = (await candidates.execute()).map((r) => r.id);
+      if (ids.length === 0) return [];
       const rows = await trx
         .updateTable('callback_deliveries')
         .set({ lease_owner: this.owner, lease_expires_ms: now + this.options.leaseMs })
-        .where('id', 'in', candidates)
+        .where('id', 'in', ids)
         .where(due)
         .returningAll()
         .execute();
