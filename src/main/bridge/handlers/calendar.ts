@@ -74,7 +74,10 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
   const nowIso = () => new Date(clock.now()).toISOString();
   const { cache, sync } = services;
 
-  const requireSchedule = (id: string) => {
+  // A view may still hold the local id of something created offline and since sent.
+  const resolve = (id: string) => services.outbox.resolve(id);
+  const requireSchedule = (given: string) => {
+    const id = resolve(given);
     const found = cache.schedule(id);
     if (!found || found.deleted) {
       sync.refreshInBackground('delta', async () => sync.deltaLoad());
@@ -83,8 +86,8 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
     return found;
   };
   const requireItem = (scheduleId: string, itemId: string) => {
-    const found = cache.item(itemId);
-    if (!found || found.item.schedule_id !== scheduleId) throw new BridgeFailure('not_found', `item ${itemId} is not in schedule ${scheduleId}`);
+    const found = cache.item(resolve(itemId));
+    if (!found || found.item.schedule_id !== resolve(scheduleId)) throw new BridgeFailure('not_found', `item ${itemId} is not in schedule ${scheduleId}`);
     return found.item;
   };
   const submit = async (payload: OutboxPayload, summary: string, optimistic: () => void, local: Parameters<typeof rejection>[1]) => {
@@ -105,7 +108,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
     'schedules.get': ({ id }) =>
       guarded(() => {
         const found = requireSchedule(id);
-        return { data: { ...found.record, pending: found.pending, items: cache.itemsOf(id) }, ...freshness(services) };
+        return { data: { ...found.record, pending: found.pending, items: cache.itemsOf(found.record.id) }, ...freshness(services) };
       }),
 
     'schedules.create': async (input) => {
@@ -125,9 +128,9 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       const found = requireSchedule(id);
       const ifMatch = expectedVersion ?? found.record.version;
       const local = { ...found.record, ...patch };
-      const result = await submit({ kind: 'update_schedule', scheduleId: id, patch, ifMatch, before: found.record }, `Update schedule “${found.record.title}”`, () => cache.putSchedule(local, true), {
+      const result = await submit({ kind: 'update_schedule', scheduleId: found.record.id, patch, ifMatch, before: found.record }, `Update schedule “${found.record.title}”`, () => cache.putSchedule(local, true), {
         kind: 'schedule',
-        id,
+        id: found.record.id,
         value: local,
       });
       return { queued: result.queued, outboxId: result.outboxId };
@@ -136,10 +139,10 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
     'schedules.delete': async ({ id }) => {
       const found = requireSchedule(id);
       const result = await submit(
-        { kind: 'delete_schedule', scheduleId: id, ifMatch: found.record.version, before: found.record },
+        { kind: 'delete_schedule', scheduleId: found.record.id, ifMatch: found.record.version, before: found.record },
         `Cancel schedule “${found.record.title}”`,
-        () => cache.markScheduleDeleted(id),
-        { kind: 'schedule', id, value: { ...found.record, status: 'cancelled' } },
+        () => cache.markScheduleDeleted(found.record.id),
+        { kind: 'schedule', id: found.record.id, value: { ...found.record, status: 'cancelled' } },
       );
       return { queued: result.queued, outboxId: result.outboxId };
     },
@@ -147,7 +150,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
     'schedules.exportIcs': ({ id }) =>
       guarded(() => {
         const found = requireSchedule(id);
-        return { filename: icsFilename(found.record.title), content: scheduleToIcs(found.record, cache.itemsOf(id), nowIso()) };
+        return { filename: icsFilename(found.record.title), content: scheduleToIcs(found.record, cache.itemsOf(found.record.id), nowIso()) };
       }),
 
     'calendar.range': ({ from, to, scheduleIds }) =>
@@ -157,8 +160,9 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       const schedule = requireSchedule(scheduleId);
       const localId = newLocalId('itm');
       const now = nowIso();
-      const result = await submit({ kind: 'add_item', scheduleId, localId, item }, `Add “${item.content_id}” (${item.platform}) to “${schedule.record.title}”`, () => {
-        cache.putItem(optimisticItem(localId, scheduleId, item, now), true);
+      const sid = schedule.record.id;
+      const result = await submit({ kind: 'add_item', scheduleId: sid, localId, item }, `Add “${item.content_id}” (${item.platform}) to “${schedule.record.title}”`, () => {
+        cache.putItem(optimisticItem(localId, sid, item, now), true);
       }, null);
       const created = result.result as Item | undefined;
       return { queued: result.queued, outboxId: result.outboxId, itemId: created?.id ?? services.outbox.resolve(localId) };
@@ -177,7 +181,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
           .map((o) => ({ id: o.id, scheduledMs: Date.parse(o.scheduled_time) }));
         return {
           violations: checkPlacement({
-            itemId,
+            itemId: item.id,
             channel: item.channel,
             platform: platformInfo(services, item.platform, clock),
             scheduledMs: at,
@@ -202,10 +206,10 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       const patch = { scheduled_time: scheduledTime };
       const local = patchedItem(item, patch);
       const result = await submit(
-        { kind: 'reschedule_item', scheduleId, itemId, patch, ifMatch: expectedVersion ?? item.version, before: item },
+        { kind: 'reschedule_item', scheduleId: item.schedule_id, itemId: item.id, patch, ifMatch: expectedVersion ?? item.version, before: item },
         `Move “${item.content_id}” (${item.platform}) in “${schedule.record.title}” to ${scheduledTime}`,
         () => cache.putItem(local, true),
-        { kind: 'item', id: itemId, value: local },
+        { kind: 'item', id: item.id, value: local },
       );
       return { queued: result.queued, outboxId: result.outboxId };
     },
@@ -216,10 +220,10 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       const local = patchedItem(item, patch);
       const kind = patch.scheduled_time ? 'reschedule_item' : 'update_item';
       const result = await submit(
-        { kind, scheduleId, itemId, patch, ifMatch: expectedVersion ?? item.version, before: item },
+        { kind, scheduleId: item.schedule_id, itemId: item.id, patch, ifMatch: expectedVersion ?? item.version, before: item },
         `Edit “${item.content_id}” (${item.platform})`,
         () => cache.putItem(local, true),
-        { kind: 'item', id: itemId, value: local },
+        { kind: 'item', id: item.id, value: local },
       );
       return { queued: result.queued, outboxId: result.outboxId };
     },
@@ -229,10 +233,10 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       const item = requireItem(scheduleId, itemId);
       const local = { ...item, status: 'cancelled' as const };
       const result = await submit(
-        { kind: 'cancel_item', scheduleId, itemId, ifMatch: item.version, before: item },
+        { kind: 'cancel_item', scheduleId: item.schedule_id, itemId: item.id, ifMatch: item.version, before: item },
         `Cancel “${item.content_id}” (${item.platform})`,
         () => cache.putItem(local, true),
-        { kind: 'item', id: itemId, value: local },
+        { kind: 'item', id: item.id, value: local },
       );
       return { queued: result.queued, outboxId: result.outboxId };
     },

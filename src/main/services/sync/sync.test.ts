@@ -155,6 +155,34 @@ describe('sync', () => {
     expect((await client.call<{ data: { items: CalendarItem[] } }>('schedules.get', { id: schedule.id })).data.items.some((i) => i.pending)).toBe(false);
   });
 
+  it('ids handed out offline keep working once the server has assigned its own', async () => {
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live');
+    await api.stop();
+    const created = await client.call<{ queued: boolean; scheduleId: string }>('schedules.create', {
+      title: 'Offline plan',
+      items: [{ content_id: 'first', platform: 'tiktok', scheduled_time: future(30) }],
+    });
+    expect(created).toMatchObject({ queued: true, scheduleId: expect.stringMatching(/^local_sch_/) });
+    const local = await client.call<{ data: { items: CalendarItem[] } }>('schedules.get', { id: created.scheduleId });
+    const localItem = local.data.items[0] as CalendarItem;
+    expect(localItem.pending).toBe(true);
+    // Queued after the create, on its local ids: sent with the server's ids.
+    await client.call('items.reschedule', { scheduleId: created.scheduleId, itemId: localItem.id, scheduledTime: future(31) });
+    await api.restart();
+    await waitFor(() => client?.core.services.outbox.counts().pending === 0, 10_000, 'drained');
+    const list = await api.get<{ data: Schedule[] }>('/api/v1/scheduling/calendar');
+    const onServer = list.data.find((s) => s.title === 'Offline plan') as Schedule;
+    const full = await api.get<Schedule>(`/api/v1/scheduling/calendar/${onServer.id}?expand=items`);
+    expect(full.items?.[0]?.scheduled_time).toBe(future(31));
+    // A view still holding the local ids reads and checks through them.
+    const again = await client.call<{ data: { id: string; items: CalendarItem[] } }>('schedules.get', { id: created.scheduleId });
+    expect(again.data.id).toBe(onServer.id);
+    expect(again.data.items[0]?.pending).toBe(false);
+    const check = await client.call<{ violations: unknown[] }>('items.check', { scheduleId: created.scheduleId, itemId: localItem.id, scheduledTime: future(40) });
+    expect(check.violations).toEqual([]);
+  });
+
   it('a 409 on a stale write reaches the bridge as a conflict with both versions', async () => {
     const schedule = await serverSchedule(api, 'conflict', 1);
     const item = schedule.items?.[0];
