@@ -285,7 +285,7 @@ export function solveGroupHeuristic(group: Group, options: HeuristicOptions): Gr
   while (improved && Date.now() < options.deadline) {
     improved = false;
     // Relocate.
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < n && Date.now() < options.deadline; i++) {
       const cur = state.assign[i] ?? -1;
       if (cur < 0) continue;
       const m = group.items[i] as Group['items'][number];

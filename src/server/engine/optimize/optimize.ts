@@ -5,9 +5,10 @@
  * bounds the optimum. Every answer is checked against the constraints before it is returned.
  */
 import type { OptimizationChange } from '../../../shared/api';
-import { Temporal, WEEKDAY_NAMES } from '../../../shared/time';
+import { WEEKDAY_NAMES } from '../../../shared/time';
 import type { OptimizeInput, OptimizeOutput } from '../types';
 import { checkGroupAssignment, solveGroupHeuristic } from './heuristic';
+import { lagrangianBound } from './bound';
 import { buildGroupModel, decodeAssignment, startColumns } from './milp';
 import { highsPool, type SolveResult } from './pool';
 import { buildProblem, scoreOf, type Group, type Infeasibility, type MovableItem, type Problem } from './problem';
@@ -55,7 +56,8 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
   });
   const early =
     method === 'heuristic' ? problem.groups.map((group) => solveGroupHeuristic(group, { deadline: started + budget * 0.6 })) : [];
-  const lps = await Promise.all(lpPromises);
+  // A job still running (or a worker still loading WASM) at the LP deadline is not waited for.
+  const lps = await Promise.all(lpPromises.map((p) => settleBy(p, lpDeadline)));
 
   // Phase 2: groups whose LP was fractional or did not come back get the heuristic, then a
   // warm-started MIP when exact is wanted or time is left.
@@ -76,10 +78,19 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
 
     // A fractional LP still knows where items want to go: its x guides the greedy order.
     const guide = method !== 'heuristic' && lp.colValue ? lp.colValue : undefined;
+    // Groups reaching this point share what is left of the budget evenly.
+    const slice = Math.max(2, (deadline - 150 - Date.now()) / Math.max(1, pendingRest));
+    pendingRest--;
     const h =
       early[g] ??
-      solveGroupHeuristic(group, { deadline: Math.max(deadline - 100, Date.now() + 20), ...(guide ? { guide, offsets: built.offsets } : {}) });
-    let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound: lpBound, exact: 'none' };
+      solveGroupHeuristic(group, { deadline: Date.now() + slice * 0.5, ...(guide ? { guide, offsets: built.offsets } : {}) });
+    let bound = lpBound;
+    if (!(lp.status === 'optimal' && Number.isFinite(lp.bound)) && h.complete) {
+      // No LP bound in time: price the constraints out instead (weaker, but valid and close).
+      bound = Math.min(trivial, lagrangianBound(group, h.value, Date.now() + slice * 0.5));
+      lagrangianGroups++;
+    }
+    let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound, exact: 'none' };
     const spare = method === 'auto' && deadline - Date.now() > 1000;
     if (exactAllowed || spare || !h.complete) {
       const start = h.complete ? startColumns(built, h.assign) : undefined;
@@ -97,7 +108,7 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
         if (checkGroupAssignment(group, assign)) {
           const value = valueOf(group, assign);
           if (value >= best.value - 1e-9) {
-            best = { assign, value, bound: lpBound, exact: mip.status === 'optimal' ? 'optimal' : 'limit' };
+            best = { assign, value, bound: best.bound, exact: mip.status === 'optimal' ? 'optimal' : 'limit' };
           }
         }
       }
@@ -114,6 +125,13 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     return best;
   };
 
+  let lagrangianGroups = 0;
+  let pendingRest = 0;
+  problem.groups.forEach((_, g) => {
+    const lp = lps[g] as SolveResult;
+    const built = models[g] as ReturnType<typeof buildGroupModel>;
+    if (method === 'heuristic' || lp.status !== 'optimal' || !lp.colValue || !isIntegral(lp.colValue, built.offsets)) pendingRest++;
+  });
   const results = await Promise.all(problem.groups.map((_, g) => solveGroup(g)));
   for (const r of results) {
     if (!('assign' in r)) return infeasibleOutput(problem, r, before, started);
@@ -144,11 +162,25 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     },
     violations_before: problem.violations,
     solver: {
-      method: `${methodName}; bound: highs-lp`,
+      method: `${methodName}; bound: highs-lp${lagrangianGroups > 0 ? ` (lagrangian for ${lagrangianGroups} of ${groups} groups the LP did not reach in time)` : ''}`,
       gap: bound > 0 ? Math.max(0, (bound - after) / bound) : 0,
       duration_ms: Date.now() - started,
     },
   };
+}
+
+const LATE: SolveResult = { status: 'failed', objective: Number.NaN, bound: Number.NaN, colValue: null, heapBytes: 0, ms: 0, error: 'not back by the deadline' };
+
+function settleBy(promise: Promise<SolveResult>, deadline: number): Promise<SolveResult> {
+  const wait = deadline - Date.now();
+  if (wait <= 0) return Promise.race([promise, Promise.resolve(LATE)]);
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(LATE), wait);
+    void promise.then((result) => {
+      clearTimeout(timer);
+      resolve(result);
+    });
+  });
 }
 
 function sum(values: number[]): number {
@@ -208,8 +240,8 @@ function infeasibleOutput(problem: Problem, why: Infeasibility, before: number, 
 }
 
 function localLabel(problem: Problem, at: number): string {
-  const z = Temporal.Instant.fromEpochMilliseconds(at).toZonedDateTimeISO(problem.clock.zone);
-  return `${WEEKDAY_NAMES[z.dayOfWeek - 1] ?? ''} ${String(z.hour).padStart(2, '0')}:${String(z.minute).padStart(2, '0')}`;
+  const { cell, minute } = problem.clock.cellMinute(at);
+  return `${WEEKDAY_NAMES[Math.floor(cell / 24)] ?? ''} ${String(cell % 24).padStart(2, '0')}:${String(Math.floor(minute)).padStart(2, '0')}`;
 }
 
 function shiftText(ms: number): string {
@@ -254,7 +286,7 @@ function buildChanges(problem: Problem, outcomes: GroupOutcome[]): OptimizationC
         content_id: m.item.content_id,
         platform: m.item.platform,
         current_scheduled_time: m.item.scheduled_time,
-        proposed_time: Temporal.Instant.fromEpochMilliseconds(t).toString(),
+        proposed_time: new Date(t).toISOString().replace('.000Z', 'Z'),
         score_before: round(scoreBefore),
         score_after: round(scoreAfter),
         delta: round(scoreAfter - scoreBefore),
