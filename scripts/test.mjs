@@ -15,6 +15,7 @@ const steps = [
   ['lint', bin('eslint'), ['--max-warnings=0', '.']],
   ['typecheck: main, preload, server, shared', bin('tsc'), ['-p', 'tsconfig.node.json', '--noEmit']],
   ['typecheck: renderer', bin('vue-tsc'), ['-p', 'tsconfig.web.json', '--noEmit']],
+  ['typecheck: end-to-end specs and benchmarks', bin('tsc'), ['-p', 'tsconfig.e2e.json', '--noEmit']],
   ['build', bin('electron-vite'), ['build']],
   ['unit and integration tests (vitest)', bin('vitest'), ['run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(results, 'vitest.json')}`]],
   ['end-to-end tests (Playwright, Chromium)', bin('playwright'), ['test'], { CADENCE_E2E_SKIP_BUILD: '1' }],
