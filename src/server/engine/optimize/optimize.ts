@@ -1,8 +1,9 @@
 /**
- * optimize(): decompose into independent channel groups, answer each with greedy + local search
- * at once, then (when the instance is small enough for the budget) solve each group's MIP
- * exactly on HiGHS, warm-started from the heuristic, while the LP relaxation of every group
- * bounds the optimum. Every answer is checked against the constraints before it is returned.
+ * optimize(): decompose into independent channel groups; solve every group's LP relaxation on
+ * the HiGHS workers (the bound, and usually an integral solution, hence the proven optimum);
+ * the rest get LP-guided greedy + local search, then a warm-started MILP when exact is wanted
+ * or time is left. A group whose LP misses the deadline is bounded by Lagrangian pricing.
+ * Every answer is checked against the constraints before it is returned.
  */
 import type { OptimizationChange } from '../../../shared/api';
 import { WEEKDAY_NAMES } from '../../../shared/time';
