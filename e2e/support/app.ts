@@ -94,3 +94,46 @@ export async function axeProblems(page: Page): Promise<string[]> {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
 }
+
+/**
+ * A standalone API server whose publisher is a webhook to a loopback address it may not call:
+ * every due item fails at once (refused URLs are not retried), which is how a spec sees "failed".
+ */
+export async function startFailingServer(dataDir: string, port: number): Promise<{ url: string; kill: () => Promise<void> }> {
+  const { spawn } = await import('node:child_process');
+  const { join } = await import('node:path');
+  const { root } = await import('./processes');
+  const child = spawn(join(root, 'node_modules', '.bin', 'tsx'), [join(root, 'src/server/cli.ts'), '--port', String(port), '--data-dir', dataDir], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+    env: { ...process.env, LOG_LEVEL: 'warn', CADENCE_WEBHOOK_URL: 'http://127.0.0.1:9/publish', CADENCE_WEBHOOK_SECRET: 'e2e-webhook-secret' },
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`API server did not start:\n${seen}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString();
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(seen);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+  });
+  return {
+    url,
+    kill: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        try {
+          process.kill(-(child.pid ?? 0), 'SIGTERM');
+        } catch {
+          child.kill('SIGTERM');
+        }
+      }),
+  };
+}
