@@ -11,7 +11,7 @@ import { ApiError, parseOr400 } from '../errors';
 import { principalCacheFor } from '../http/principal-cache';
 import { accountOf } from '../http/request';
 import type { ResolvedHttpOptions } from '../http/options';
-import { findSchedule, itemCounts, itemJson, itemsOf, listSchedules, scheduleJson, scheduleMetrics } from '../storage/calendar';
+import { findSchedule, itemCounts, itemJson, itemsOf, listSchedules, scheduleJson, scheduleMetrics, tallyOf } from '../storage/calendar';
 import { grantFromApiKey, grantFromRefreshToken } from '../storage/tokens';
 import { runBatch } from './ops/batch';
 import { addItems, canonicalInstant, createSchedule, deleteItem, deleteSchedule, patchItem, patchSchedule } from './ops/calendar';
@@ -128,7 +128,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     const counts = await itemCounts(ctx.storage.db, accountId, page.map((r) => r.id));
     const last = page[page.length - 1];
     return {
-      data: page.map((row) => scheduleJson(row, counts.get(row.id) ?? 0)),
+      data: page.map((row) => scheduleJson(row, counts.get(row.id))),
       next_cursor: rows.length > input.limit && last ? encodeCursor(last.id) : null,
     };
   });
@@ -139,7 +139,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
     const row = await findSchedule(ctx.storage.db, accountId, request.params.id);
     if (!row) throw ApiError.notFound(`schedule ${request.params.id}`);
     const items = await itemsOf(ctx.storage.db, accountId, row.id);
-    const schedule: Schedule = scheduleJson(row, items.length);
+    const schedule: Schedule = scheduleJson(row, tallyOf(items));
     if (expand.has('items')) schedule.items = items.map(itemJson);
     if (expand.has('metrics')) schedule.metrics = await scheduleMetrics(ctx.storage.db, accountId, row.id, items);
     return withVersion(reply, schedule);

@@ -168,6 +168,17 @@ forEachDialect((dialect) => {
     expect(types).toEqual(['schedule.created', 'item.created', 'item.deleted', 'item.status_changed', 'schedule.deleted']);
   });
 
+  it('a schedule whose items have all been published or failed reads as completed', async () => {
+    const s = await create();
+    const db = t.server.context.storage.db;
+    await db.updateTable('items').set({ status: 'published' }).where('id', '=', s.items![0]!.id).execute();
+    expect((await call<Schedule>(t, 'GET', `/api/v1/scheduling/calendar/${s.id}`)).json.status).toBe('active');
+    await db.updateTable('items').set({ status: 'failed' }).where('id', '=', s.items![1]!.id).execute();
+    expect((await call<Schedule>(t, 'GET', `/api/v1/scheduling/calendar/${s.id}`)).json.status).toBe('completed');
+    const listed = await call<{ data: Schedule[] }>(t, 'GET', '/api/v1/scheduling/calendar?limit=200');
+    expect(listed.json.data.find((x) => x.id === s.id)?.status).toBe('completed');
+  });
+
   it('optimizes, stores the proposal and applies it atomically; a changed item is a 409 naming it', async () => {
     const s = await create({
       timezone: 'UTC',

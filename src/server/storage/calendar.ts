@@ -47,15 +47,32 @@ export function itemJson(row: ItemFields): Item {
   };
 }
 
-export function scheduleJson(row: ScheduleRow, itemCount: number): Schedule {
+export interface ItemTally {
+  total: number;
+  /** Items still to be published (scheduled or processing). */
+  open: number;
+}
+
+const EMPTY_TALLY: ItemTally = { total: 0, open: 0 };
+
+export function tallyOf(items: ReadonlyArray<{ status: string }>): ItemTally {
+  return { total: items.length, open: items.filter((i) => i.status === 'scheduled' || i.status === 'processing').length };
+}
+
+/**
+ * An active schedule whose every item has reached an end state (published, failed, cancelled)
+ * reads as `completed`; the status is derived, so it is right whoever moved the items.
+ */
+export function scheduleJson(row: ScheduleRow, tally: ItemTally = EMPTY_TALLY): Schedule {
+  const status = row.status === 'active' && tally.total > 0 && tally.open === 0 ? 'completed' : row.status;
   return {
     id: row.id,
     title: row.title,
     timezone: row.timezone,
-    status: row.status,
+    status,
     processing_deadline_ms: Number(row.processing_deadline_ms),
     version: Number(row.version),
-    item_count: itemCount,
+    item_count: tally.total,
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -86,17 +103,21 @@ export async function itemsOf(db: Db, accountId: string, scheduleId: string): Pr
     .execute();
 }
 
-export async function itemCounts(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, number>> {
-  const counts = new Map<string, number>();
+export async function itemCounts(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, ItemTally>> {
+  const counts = new Map<string, ItemTally>();
   if (scheduleIds.length === 0) return counts;
   const rows = await db
     .selectFrom('items')
-    .select(['schedule_id', (eb) => eb.fn.countAll<number>().as('n')])
+    .select([
+      'schedule_id',
+      (eb) => eb.fn.countAll<number>().as('n'),
+      sql<number>`sum(case when status in ('scheduled', 'processing') then 1 else 0 end)`.as('open'),
+    ])
     .where('account_id', '=', accountId)
     .where('schedule_id', 'in', scheduleIds)
     .groupBy('schedule_id')
     .execute();
-  for (const row of rows) counts.set(row.schedule_id, Number(row.n));
+  for (const row of rows) counts.set(row.schedule_id, { total: Number(row.n), open: Number(row.open) });
   return counts;
 }
 

@@ -27,6 +27,7 @@ import {
   itemJson,
   itemsOf,
   scheduleJson,
+  tallyOf,
   touchSchedule,
   type Db,
   type ItemFields,
@@ -114,7 +115,7 @@ export async function createSchedule(ctx: ServerContext, accountId: string, body
     await insertItems(trx, rows);
     // Same order a later read gives (by time, then id), without reading the rows back.
     rows.sort((a, b) => a.scheduled_at_ms - b.scheduled_at_ms || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    const schedule: Schedule = { ...scheduleJson(row, rows.length), items: rows.map(itemJson) };
+    const schedule: Schedule = { ...scheduleJson(row, tallyOf(rows)), items: rows.map(itemJson) };
     await emit({ type: 'schedule.created', schedule_id: id, data: schedule });
     return schedule;
   });
@@ -128,7 +129,7 @@ export async function requireSchedule(db: Db, accountId: string, id: string): Pr
 
 async function currentSchedule(db: Db, accountId: string, row: ScheduleRow): Promise<Schedule> {
   const counts = await itemCounts(db, accountId, [row.id]);
-  return scheduleJson(row, counts.get(row.id) ?? 0);
+  return scheduleJson(row, counts.get(row.id));
 }
 
 export async function patchSchedule(
@@ -226,7 +227,7 @@ export async function addItems(ctx: ServerContext, accountId: string, scheduleId
     if (schedule.status !== 'active') {
       throw new ApiError('conflict', `schedule ${scheduleId} is ${schedule.status}; items cannot be added`);
     }
-    const count = (await itemCounts(trx, accountId, [scheduleId])).get(scheduleId) ?? 0;
+    const count = (await itemCounts(trx, accountId, [scheduleId])).get(scheduleId)?.total ?? 0;
     if (count + input.length > LIMITS.maxItemsPerSchedule) {
       throw validationError('items', `a schedule holds at most ${LIMITS.maxItemsPerSchedule} items (it has ${count})`);
     }
