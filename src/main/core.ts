@@ -83,6 +83,9 @@ export function createCore(options: CoreOptions): CadenceCore {
       checkNow: () => monitor.checkNow(),
       settings,
       openExternal: options.openExternal,
+      afterEngineStart: async () => {
+        if (services.resolved && engine.url && services.resolved.baseUrl !== engine.url.replace(/\/+$/, '')) await services.connect();
+      },
     }),
     ...connectionHandlers(services, options.ports.clock, events, async () => {
       // The embedded engine runs only while it is the connection.

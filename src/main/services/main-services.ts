@@ -106,6 +106,20 @@ export class MainServices {
       // read-only cache: nothing to prune
     }
     await this.connect();
+    // Parse the months around today while the window opens, so the calendar's first reads are warm.
+    const warm = setTimeout(() => {
+      const now = new Date(this.options.ports.clock.now());
+      for (const offset of [0, 1, -1, 2]) {
+        const from = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset, 1);
+        const to = Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + offset + 1, 1);
+        try {
+          this.cache.range(from, to);
+        } catch {
+          return;
+        }
+      }
+    }, 50);
+    warm.unref();
   }
 
   /** Builds the client for the current connection and points sync at it. */

@@ -15,6 +15,8 @@ export interface AppHandlerDeps {
   checkNow: () => Promise<EngineStatus>;
   settings: SettingsService;
   openExternal: (url: string) => Promise<boolean>;
+  /** After the embedded engine (re)started: it may have had to take another port. */
+  afterEngineStart?: () => Promise<void>;
 }
 
 export function appHandlers(deps: AppHandlerDeps): Pick<BridgeHandlers, AppMethods> {
@@ -26,7 +28,10 @@ export function appHandlers(deps: AppHandlerDeps): Pick<BridgeHandlers, AppMetho
       return deps.checkNow();
     },
     'engine.start': async () => {
-      if (deps.embedded()) await deps.engine.start();
+      if (deps.embedded()) {
+        await deps.engine.start();
+        await deps.afterEngineStart?.();
+      }
       return deps.checkNow();
     },
     'settings.get': () => deps.settings.get(),
