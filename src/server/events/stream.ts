@@ -63,7 +63,7 @@ export class EventStream implements LiveSubscriber {
       this.cursor = head;
       result = { kind: 'replayed', headSeq: head, replayed: 0 };
     } else {
-      const oldest = since < head ? await oldestRetainedSeq(db, accountId) : null;
+      const oldest = since !== head ? await oldestRetainedSeq(db, accountId) : null;
       // A client ahead of the server (a restored database) cannot be served either.
       if (since > head || (since < head && (oldest === null || oldest > since + 1))) {
         this.cursor = head;

@@ -161,6 +161,10 @@ forEachDialect((dialect) => {
     await c.waitFor((m) => m.type === 'subscribed');
     await emitEvents(t.server, t.accountId, 1);
     expect(seqs(await c.waitForEvents(1))).toEqual([11]);
+    // A client ahead of the server (restored from an older backup) must resync too.
+    const ahead = await open('/ws', auth());
+    ahead.send({ type: 'subscribe', schedules: ['*'], since: 500 });
+    expect(await ahead.waitFor((m) => m.type === 'resync_required')).toMatchObject({ head_seq: 11, oldest_seq: 7 });
     // Still within retention: a normal replay.
     const d = await open('/ws', auth());
     d.send({ type: 'subscribe', schedules: ['*'], since: 6 });
