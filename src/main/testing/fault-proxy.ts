@@ -14,6 +14,8 @@ export interface FaultProxy {
   setTarget(port: number): void;
   /** Resets every open connection now (a cut cable). */
   cutAll(): void;
+  /** Open connections stop carrying bytes, without FIN or RST (a dead peer, a sleeping laptop). */
+  freezeAll(): void;
   connections(): number;
   close(): Promise<void>;
 }
@@ -22,6 +24,7 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
   let mode: FaultMode = { kind: 'pass' };
   let target = targetPort;
   const open = new Set<net.Socket>();
+  const frozen = new WeakSet<net.Socket>();
 
   const server = net.createServer((client) => {
     open.add(client);
@@ -52,6 +55,7 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
     const delay = current.kind === 'delay' ? current.ms : 0;
     const forward = (from: net.Socket, to: net.Socket) =>
       from.on('data', (chunk) => {
+        if (frozen.has(from)) return;
         if (delay > 0) setTimeout(() => to.writable && to.write(chunk), delay);
         else if (to.writable) to.write(chunk);
       });
@@ -73,6 +77,9 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
     cutAll() {
       for (const socket of open) socket.resetAndDestroy();
       open.clear();
+    },
+    freezeAll() {
+      for (const socket of open) frozen.add(socket);
     },
     connections: () => open.size,
     close() {

@@ -39,6 +39,7 @@ export class LiveConnection {
   private retryTimer: NodeJS.Timeout | null = null;
   private pingTimer: NodeJS.Timeout | null = null;
   private deadTimer: NodeJS.Timeout | null = null;
+  private offlineTimer: NodeJS.Timeout | null = null;
   private state: LiveState = 'offline';
   private lostAt: number | null;
   private lastError: string | null = null;
@@ -96,7 +97,7 @@ export class LiveConnection {
       return this.scheduleReconnect(error instanceof Error ? error.message : String(error));
     }
     if (this.stopped) return;
-    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 5000 });
+    const socket = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: this.options.heartbeatTimeoutMs ?? 10_000 });
     this.socket = socket;
     socket.on('open', () => {
       if (this.socket !== socket) return;
@@ -116,8 +117,10 @@ export class LiveConnection {
     socket.on('error', (error) => {
       this.lastError = error.message;
     });
-    socket.on('close', () => {
+    socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
+      // 4401: the key was revoked or expired; 4429: too many connections for the account.
+      if (code >= 4000) this.lastError = `the server closed the live connection (${code}${reason.length ? `: ${reason.toString()}` : ''})`;
       this.socket = null;
       this.clearHeartbeat();
       this.scheduleReconnect(this.lastError ?? 'connection closed');
@@ -234,7 +237,7 @@ export class LiveConnection {
     const offlineAfter = this.options.offlineAfterMs ?? 10_000;
     if (this.state === 'live') this.lostAt = this.options.clock.now();
     const lostFor = this.options.clock.now() - (this.lostAt ?? this.options.clock.now());
-    this.setState(lostFor >= offlineAfter ? 'offline' : 'reconnecting');
+    this.setState(lostFor >= offlineAfter || this.state === 'offline' ? 'offline' : 'reconnecting');
     const { baseMs, maxMs } = this.options.backoff ?? { baseMs: 500, maxMs: 30_000 };
     const ceiling = Math.min(maxMs, baseMs * 2 ** this.attempt);
     const delay = Math.round(ceiling / 2 + (this.options.random ?? Math.random)() * (ceiling / 2));
@@ -250,6 +253,17 @@ export class LiveConnection {
   private setState(state: LiveState): void {
     if (state === 'live') this.lostAt = null;
     else if (this.lostAt === null) this.lostAt = this.options.clock.now();
+    if (this.offlineTimer) clearTimeout(this.offlineTimer);
+    this.offlineTimer = null;
+    if (state === 'reconnecting' && !this.stopped) {
+      // Reconnecting turns offline after a while even if no attempt has finished yet.
+      const left = (this.options.offlineAfterMs ?? 10_000) - (this.options.clock.now() - (this.lostAt ?? 0));
+      this.offlineTimer = setTimeout(() => {
+        this.offlineTimer = null;
+        if (this.state === 'reconnecting' && !this.stopped) this.setState('offline');
+      }, Math.max(0, left));
+      this.offlineTimer.unref();
+    }
     const changed = state !== this.state;
     this.state = state;
     if (changed || state !== 'live') this.options.onState(state, { since: this.lostAt, error: this.lastError });

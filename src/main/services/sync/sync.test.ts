@@ -122,6 +122,20 @@ describe('sync', () => {
     expect(await converged(client, api)).toBe(true);
   });
 
+  it('finds a dead socket by heartbeat and reconnects when the network is back', async () => {
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
+    await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live');
+    // No FIN, no RST: only the heartbeat can tell.
+    proxy.setMode({ kind: 'blackhole' });
+    proxy.freezeAll();
+    await waitFor(() => client?.core.services.sync.status().live !== 'live', 5000, 'dead socket detected');
+    expect(client.core.services.sync.status().lastError).toMatch(/heartbeat|timeout|closed/);
+    await waitFor(() => client?.core.services.sync.status().live === 'offline', 5000, 'offline after a while');
+    expect(client.core.services.sync.status().offlineSince).not.toBeNull();
+    proxy.setMode({ kind: 'pass' });
+    await waitFor(() => client?.core.services.sync.status().live === 'live', 10_000, 'live again');
+  });
+
   it('replays 100 writes made while the server is down: exactly 100, no duplicates, in order', async () => {
     const schedule = await serverSchedule(api, 'offline', 1);
     client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
