@@ -1,9 +1,9 @@
 /**
- * Local-time lookups for the optimizer, memoized per 15-minute bucket: every zone's offset is a
- * multiple of 15 minutes, so a bucket never straddles a local hour or day boundary, and one
- * Temporal call per bucket answers for every instant in it.
+ * Local-time lookups for the optimizer, per 15-minute bucket: every zone's offset is a multiple
+ * of 15 minutes, so a bucket never straddles a local hour or day boundary, and one lookup per
+ * bucket (dense tables over the horizon, ZoneClock arithmetic elsewhere) serves every instant.
  */
-import { Temporal } from '../../../shared/time';
+import { ZoneClock } from '../zone-clock';
 
 export const BUCKET_MS = 15 * 60_000;
 
@@ -23,7 +23,10 @@ export class LocalClock {
   private cells = new Int32Array(0);
   private minutes = new Int32Array(0);
   private days = new Int32Array(0);
-  constructor(readonly zone: string) {}
+  private readonly zoneClock: ZoneClock;
+  constructor(readonly zone: string) {
+    this.zoneClock = new ZoneClock(zone);
+  }
 
   /** Precomputes every bucket in [fromMs, toMs] (bounded, so a far-flung item cannot blow it up). */
   prepare(fromMs: number, toMs: number): void {
@@ -66,12 +69,8 @@ export class LocalClock {
     const bucket = Math.floor(epochMs / BUCKET_MS);
     const hit = this.memo.get(bucket);
     if (hit) return hit;
-    const z = Temporal.Instant.fromEpochMilliseconds(bucket * BUCKET_MS).toZonedDateTimeISO(this.zone);
-    const info: BucketInfo = {
-      cell: (z.dayOfWeek - 1) * 24 + z.hour,
-      minute: z.minute,
-      day: Math.round(Date.UTC(z.year, z.month - 1, z.day) / 86_400_000),
-    };
+    const p = this.zoneClock.parts(bucket * BUCKET_MS);
+    const info: BucketInfo = { cell: p.weekday * 24 + p.hour, minute: Math.floor(p.minute), day: p.day };
     this.memo.set(bucket, info);
     return info;
   }

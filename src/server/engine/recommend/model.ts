@@ -7,6 +7,7 @@
 import type { Platform } from '../../../shared/api';
 import { Temporal } from '../../../shared/time';
 import type { HistoryObservation } from '../types';
+import { ZoneClock } from '../zone-clock';
 import { HOURS_PER_WEEK, priorSurface } from './surface';
 
 export const MODEL_VERSION = 'cadence-eb-weekhour-1';
@@ -51,23 +52,15 @@ export function offsetMinutesAt(zone: string, epochMs: number): number {
   return Math.round(Temporal.Instant.fromEpochMilliseconds(epochMs).toZonedDateTimeISO(zone).offsetNanoseconds / 60e9);
 }
 
-/**
- * Local weekday×hour cell of an instant. Offsets are whole multiples of 15 minutes, so the
- * offset found for one 15-minute bucket holds for every instant in it; the memo spares
- * Temporal calls when many posts share buckets.
- */
+/** Local weekday×hour cell of an instant in the audience zone (see ZoneClock). */
 export class CellClock {
-  private readonly memo = new Map<number, number>();
-  constructor(private readonly zone: string) {}
+  private readonly clock: ZoneClock;
+  constructor(zone: string) {
+    this.clock = new ZoneClock(zone);
+  }
 
   cellOf(epochMs: number): number {
-    const bucket = Math.floor(epochMs / 900_000);
-    const hit = this.memo.get(bucket);
-    if (hit !== undefined) return hit;
-    const zoned = Temporal.Instant.fromEpochMilliseconds(bucket * 900_000).toZonedDateTimeISO(this.zone);
-    const cell = (zoned.dayOfWeek - 1) * 24 + zoned.hour;
-    this.memo.set(bucket, cell);
-    return cell;
+    return this.clock.cell(epochMs);
   }
 }
 
