@@ -5,10 +5,10 @@
  *   preHandler  request signature (keys with a secret) → Idempotency-Key lock (POST)
  *   onSend      store the idempotent response before the client sees it
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context';
 import { ApiError, sendError } from '../errors';
-import { purgeExpiredTokens } from '../storage/tokens';
+import { purgeExpiredTokens, type Principal } from '../storage/tokens';
 import { beginIdempotent, finishIdempotent, idempotencyKeyOf, purgeExpiredIdempotencyKeys, releaseIdempotent } from './idempotency';
 import type { HttpMetrics } from './metrics';
 import { principalCacheFor } from './principal-cache';
@@ -31,65 +31,94 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   const limiter = options.rateLimit ? new FixedWindowLimiter(options.rateLimit) : null;
   const principals = principalCacheFor(ctx);
 
-  app.addHook('onRequest', async (request, reply) => {
-    const token = bearerToken(request.headers.authorization);
-    if (token) {
-      try {
-        request.principal = await principals.resolve(token);
-      } catch (error) {
-        // Credentials cannot be checked while the database is down: say so instead of 401 or 500.
-        request.log.error({ err: error }, 'credential lookup failed');
-        if (isProtectedApiRoute(request)) return sendError(reply, request, new ApiError('unavailable', 'the service cannot check credentials right now; retry later'));
-      }
+  /** Rate limit, then 401 where credentials are required; replies itself or calls done(). */
+  function admit(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
+    if (limiter && !applyRateLimit(limiter, request, reply, ctx.clock.now()).allowed) {
+      metrics.rateLimited.inc();
+      sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
+      return;
     }
-    if (limiter) {
-      const decision = applyRateLimit(limiter, request, reply, ctx.clock.now());
-      if (!decision.allowed) {
-        metrics.rateLimited.inc();
-        return sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
-      }
-    }
-    if (isProtectedApiRoute(request) && !request.principal) {
-      return sendError(
+    if (!request.principal && isProtectedApiRoute(request)) {
+      sendError(
         reply,
         request,
         new ApiError('unauthorized', token ? 'the API key or access token is not valid (or has expired)' : 'missing Authorization: Bearer <api key or access token>'),
       );
+      return;
     }
-    return undefined;
+    done();
+  }
+
+  app.addHook('onRequest', (request, reply, done) => {
+    const token = bearerToken(request.headers.authorization);
+    const cached = token ? principals.cached(token) : null;
+    if (!token || cached !== undefined) {
+      request.principal = cached ?? null;
+      admit(request, reply, token, done);
+      return;
+    }
+    principals.resolve(token).then(
+      (principal) => {
+        request.principal = principal;
+        admit(request, reply, token, done);
+      },
+      (error: unknown) => {
+        // Credentials cannot be checked while the database is down: say so instead of 401 or 500.
+        request.log.error({ err: error }, 'credential lookup failed');
+        if (isProtectedApiRoute(request)) {
+          sendError(reply, request, new ApiError('unavailable', 'the service cannot check credentials right now; retry later'));
+          return;
+        }
+        admit(request, reply, token, done);
+      },
+    );
   });
 
-  app.addHook('preHandler', async (request, reply) => {
+  // Callback-style hooks where most requests have nothing to do: no promise per request.
+  app.addHook('preHandler', (request, reply, done) => {
     const principal = request.principal;
-    if (!principal || !isProtectedApiRoute(request)) return undefined;
+    if (!principal || !isProtectedApiRoute(request) || (!principal.signingSecret && request.method !== 'POST')) {
+      done();
+      return;
+    }
+    guard(request, reply, principal).then(
+      (proceed) => {
+        if (proceed) done();
+      },
+      (error: unknown) => done(error as Error),
+    );
+  });
+
+  /** Signature, then the Idempotency-Key lock; false when a reply (a replay) was already sent. */
+  async function guard(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<boolean> {
     if (principal.signingSecret) {
       await verifySignature(ctx.storage.db, request, principal.accountId, principal.signingSecret, ctx.clock.now());
     }
-    if (request.method === 'POST') {
-      const key = idempotencyKeyOf(request);
-      if (key) {
-        const proceed = await beginIdempotent(ctx.storage.db, request, reply, principal.accountId, key, options.idempotencyTtlMs, ctx.clock.now());
-        if (!proceed) {
-          metrics.idempotentReplays.inc();
-          return reply;
-        }
-      }
-    }
-    return undefined;
-  });
+    if (request.method !== 'POST') return true;
+    const key = idempotencyKeyOf(request);
+    if (!key) return true;
+    const proceed = await beginIdempotent(ctx.storage.db, request, reply, principal.accountId, key, options.idempotencyTtlMs, ctx.clock.now());
+    if (!proceed) metrics.idempotentReplays.inc();
+    return proceed;
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
-    if (!request.idempotency) return payload;
-    try {
-      await finishIdempotent(ctx.storage.db, request, reply, payload);
-    } catch (error) {
-      // The work is done; the client still gets its answer. The key stays locked until it is stale.
-      request.log.error({ err: error }, 'could not store the idempotent response');
+  app.addHook('onSend', (request, reply, payload, done) => {
+    if (!request.idempotency) {
+      done(null, payload);
+      return;
     }
-    return payload;
+    finishIdempotent(ctx.storage.db, request, reply, payload).then(
+      () => done(null, payload),
+      (error: unknown) => {
+        // The work is done; the client still gets its answer. The key stays locked until it is stale.
+        request.log.error({ err: error }, 'could not store the idempotent response');
+        done(null, payload);
+      },
+    );
   });
-  app.addHook('onResponse', async (request) => {
-    if (request.idempotency) await releaseIdempotent(ctx.storage.db, request).catch(() => undefined);
+  app.addHook('onResponse', (request, _reply, done) => {
+    if (request.idempotency) void releaseIdempotent(ctx.storage.db, request).catch(() => undefined);
+    done();
   });
 
   // Housekeeping: expired idempotency records, seen signatures and tokens.

@@ -40,12 +40,30 @@ export function createHttpMetrics(): HttpMetrics {
 }
 
 export function installMetrics(app: FastifyInstance, metrics: HttpMetrics): void {
-  app.addHook('onResponse', async (request, reply) => {
+  // Labelled children are looked up once per (method, route, status): prom-client would otherwise
+  // hash the label object on every request.
+  const counters = new Map<string, { inc(): void }>();
+  const histograms = new Map<string, { observe(value: number): void }>();
+  app.addHook('onResponse', (request, reply, done) => {
     // The route template, not the URL: ids would explode the label set.
     const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
     const status = String(reply.statusCode);
-    metrics.requests.inc({ method: request.method, route, status });
-    metrics.duration.observe({ method: request.method, route }, reply.elapsedTime / 1000);
+    const routeKey = `${method} ${route}`;
+    const countKey = `${routeKey} ${status}`;
+    let counter = counters.get(countKey);
+    if (!counter) {
+      counter = metrics.requests.labels({ method, route, status });
+      counters.set(countKey, counter);
+    }
+    let histogram = histograms.get(routeKey);
+    if (!histogram) {
+      histogram = metrics.duration.labels({ method, route });
+      histograms.set(routeKey, histogram);
+    }
+    counter.inc();
+    histogram.observe(reply.elapsedTime / 1000);
+    done();
   });
   app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
     const text = await metrics.registry.metrics();

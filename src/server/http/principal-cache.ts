@@ -14,10 +14,16 @@ export class PrincipalCache {
 
   constructor(private readonly ctx: ServerContext) {}
 
+  /** The cached answer, or undefined when the token must be looked up. */
+  cached(token: string): Principal | null | undefined {
+    const hit = this.entries.get(token);
+    return hit && hit.until > this.ctx.clock.now() ? hit.principal : undefined;
+  }
+
   async resolve(token: string): Promise<Principal | null> {
     const now = this.ctx.clock.now();
-    const hit = this.entries.get(token);
-    if (hit && hit.until > now) return hit.principal;
+    const hit = this.cached(token);
+    if (hit !== undefined) return hit;
     const principal = await findPrincipal(this.ctx.storage.db, token, now);
     // Unknown tokens are not cached: a flood of garbage must not evict real entries.
     if (principal) {
