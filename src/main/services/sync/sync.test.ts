@@ -6,6 +6,8 @@ import type { CalendarItem, SyncStatus } from '../../../shared/bridge';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
 import { startClientCore, waitFor, type ClientCore } from '../../testing/client-core';
 import { startFaultProxy, type FaultProxy } from '../../testing/fault-proxy';
+import { tempDir } from '../../testing/temp';
+import { pruneEvents } from '../../../server/events/retention';
 
 const HOUR = 3600_000;
 const future = (hours: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR + hours * HOUR).toISOString().replace('.000Z', 'Z');
@@ -120,6 +122,36 @@ describe('sync', () => {
     await waitFor(() => client?.core.services.cache.cursor === expected, 10_000, 'cursor at head');
     expect(seen).toEqual(Array.from({ length: 120 }, (_, i) => startSeq + 1 + i));
     expect(await converged(client, api)).toBe(true);
+  });
+
+  it('falls back to a full resync when the server no longer holds the events after its cursor', async () => {
+    const data = tempDir('cadence-resync-');
+    try {
+      await serverSchedule(api, 'before', 2);
+      client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path });
+      await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live');
+      const cursorBefore = client.core.services.cache.cursor;
+      await client.close({ keepData: true });
+      client = null;
+      // While the app is closed: 30 changes, of which the server keeps only the last 5 events.
+      for (let i = 0; i < 30; i++) await serverSchedule(api, `while-closed-${i}`, 1);
+      await pruneEvents(api.server!.context.storage.db, Date.now(), { maxPerAccount: 5 });
+      const before = api.requests.length;
+      client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path });
+      await waitFor(() => converged(client as ClientCore, api), 10_000, 'converged after resync');
+      await waitFor(() => client?.core.services.cache.cursor === cursorBefore + 30, 5000, 'cursor at the head');
+      // A full list (no updated_since) was read after the server said resync_required.
+      const fullLists = api.requests.slice(before).filter((r) => r.url.startsWith('/api/v1/scheduling/calendar?') && !r.url.includes('updated_since'));
+      expect(fullLists.length).toBeGreaterThanOrEqual(1);
+      await waitFor(() => client?.core.services.sync.status().live === 'live', 5000, 'live again');
+      // And it follows live events from the head on.
+      await serverSchedule(api, 'after', 1);
+      await waitFor(() => client?.core.services.cache.cursor === cursorBefore + 31, 5000, 'next event');
+    } finally {
+      await client?.close();
+      client = null;
+      data.remove();
+    }
   });
 
   it('finds a dead socket by heartbeat and reconnects when the network is back', async () => {
