@@ -56,8 +56,9 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     // Closing waits for in-flight requests; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('X-Request-Id', request.id);
+    done();
   });
   installErrorHandling(app);
   const httpOptions = resolveHttpOptions(options);
