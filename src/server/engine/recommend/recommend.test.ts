@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { HeatmapSchema, RecommendationSchema, type Platform } from '../../../shared/api';
 import { Temporal, localDayKey } from '../../../shared/time';
@@ -98,5 +99,45 @@ describe('heatmap', () => {
     HeatmapSchema.parse(learned);
     expect(learned.basis.sample_size).toBe(40);
     expect(learned.basis.kind).not.toBe('prior');
+  });
+});
+
+describe('recommend: properties across zones and DST changes', () => {
+  const ZONES = ['America/New_York', 'Europe/London', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Kathmandu'] as const;
+  // Days around each zone's 2026 changes (Santiago's happen at local midnight).
+  const STARTS = ['2026-03-06T00:00:00Z', '2026-03-27T00:00:00Z', '2026-04-03T00:00:00Z', '2026-09-04T00:00:00Z', '2026-10-02T00:00:00Z', '2026-10-23T00:00:00Z', '2026-10-30T00:00:00Z'];
+
+  it('windows exist on the local clock, never overlap, start after now, stay in the horizon, and score in 0..1', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...ZONES),
+        fc.constantFrom(...STARTS),
+        fc.integer({ min: 0, max: 48 * 60 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(15, 30, 60, 90, 240),
+        fc.subarray(['youtube', 'tiktok', 'instagram', 'linkedin'] as const, { minLength: 1 }),
+        fc.integer({ min: 1, max: 25 }),
+        (zone, startIso, nowOffsetMin, days, duration, platforms, targetCount) => {
+          const start = Date.parse(startIso);
+          const end = start + days * 86_400_000;
+          const now = start + nowOffsetMin * 60_000;
+          const out = recommend({ platforms: [...platforms], targetCount, timezone: zone, start: startIso, end: new Date(end).toISOString(), durationMinutes: duration, history: [], existing: [], now });
+          expect(out.data.length).toBeLessThanOrEqual(targetCount);
+          const spans = out.data.map((r) => [Date.parse(r.window_start), Date.parse(r.window_end)] as const).sort((a, b) => a[0] - b[0]);
+          for (let i = 0; i < spans.length; i++) {
+            const [s, e] = spans[i] as readonly [number, number];
+            expect(s).toBeGreaterThanOrEqual(now);
+            expect(e).toBeLessThanOrEqual(end);
+            expect(e - s).toBe(duration * 60_000);
+            if (i > 0) expect(s).toBeGreaterThanOrEqual((spans[i - 1] as readonly [number, number])[1]);
+            // The start is a real local wall time on the 30-minute grid.
+            const local = Temporal.Instant.fromEpochMilliseconds(s).toZonedDateTimeISO(zone);
+            expect(local.minute % 30).toBe(0);
+          }
+          for (const r of out.data) RecommendationSchema.parse(r);
+        },
+      ),
+      { numRuns: 150, seed: 4242 },
+    );
   });
 });
