@@ -4,7 +4,9 @@
  * worker whose heap has grown past HEAP_RECYCLE_BYTES is replaced after its job. A job that
  * overruns its own time limit by a wide margin gets its worker terminated.
  */
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { HIGHS_WORKER_SOURCE } from './highs-worker-source';
 import type { MilpModel } from './milp';
 
 export interface SolveJob {
@@ -41,7 +43,8 @@ interface Slot {
 }
 
 const HEAP_RECYCLE_BYTES = 768 * 2 ** 20;
-const WORKER_URL = new URL('./highs-worker.mjs', import.meta.url);
+/** Resolved once in the parent, so the eval'd worker finds `highs` wherever the engine runs. */
+const HIGHS_PATH = createRequire(import.meta.url).resolve('highs');
 
 export class HighsPool {
   private readonly slots: Slot[] = [];
@@ -95,7 +98,7 @@ export class HighsPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(WORKER_URL);
+    const worker = new Worker(HIGHS_WORKER_SOURCE, { eval: true, workerData: { highsPath: HIGHS_PATH } });
     const slot: Slot = { worker, busy: null, watchdog: null, id: 0 };
     worker.on('message', (message: SolveResult & { id: number }) => {
       if (!slot.busy || message.id !== slot.id) return;
