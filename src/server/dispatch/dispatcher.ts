@@ -38,6 +38,8 @@ interface Pending {
   event: ServerEvent;
 }
 
+type Due = (eb: ExpressionBuilder<Database, 'items'>) => ReturnType<ExpressionBuilder<Database, 'items'>['and']>;
+
 function byAccount(a: ItemRow, b: ItemRow): number {
   if (a.account_id !== b.account_id) return a.account_id < b.account_id ? -1 : 1;
   return Number(a.scheduled_at_ms) - Number(b.scheduled_at_ms);
@@ -169,10 +171,13 @@ export class Dispatcher {
     trx: Transaction<Database>,
     now: number,
     limit: number,
-    due: (eb: ExpressionBuilder<Database, 'items'>) => ReturnType<ExpressionBuilder<Database, 'items'>['and']>,
+    due: Due,
     processing: boolean,
+    accounts: string[] | null = null,
   ): Promise<ItemRow[]> {
+    if (accounts && accounts.length === 0) return [];
     let candidates = trx.selectFrom('items').select('id').where(due).where(this.leaseFree(now)).orderBy('scheduled_at_ms').limit(limit);
+    if (accounts) candidates = candidates.where('account_id', 'in', accounts);
     if (this.postgres) candidates = candidates.forUpdate().skipLocked();
     // Picked first, then updated by id: on PostgreSQL an `IN (SELECT … LIMIT … SKIP LOCKED)` inside
     // the UPDATE may be re-run per row and update far more rows than the limit.
@@ -197,11 +202,37 @@ export class Dispatcher {
       .execute();
   }
 
+  /**
+   * PostgreSQL: locks the event heads of the accounts with matching items, in account order,
+   * before any item row, and returns those accounts (the claim is then limited to them).
+   * The API locks an item and then its account's head; were we to hold items while waiting for
+   * a head, a request cancelling those items could wait for us while we wait for it. Taking the
+   * heads first means we never wait holding an item lock (item locks are SKIP LOCKED).
+   * SQLite has a single writer: null, no restriction.
+   */
+  private async lockHeads(trx: Transaction<Database>, now: number, due: Due): Promise<string[] | null> {
+    if (!this.postgres) return null;
+    const rows = await trx
+      .selectFrom('items')
+      .select('account_id')
+      .distinct()
+      .where(due)
+      .where(this.leaseFree(now))
+      .orderBy('account_id')
+      .limit(this.options.batchSize)
+      .execute();
+    const accounts = rows.map((r) => r.account_id);
+    if (accounts.length === 0) return [];
+    await trx.selectFrom('account_event_heads').select('account_id').where('account_id', 'in', accounts).orderBy('account_id').forUpdate().execute();
+    return accounts;
+  }
+
   /** Claims due items; newly due ones go to processing (with an event) in the same transaction. */
   async claimItems(now: number, limit: number): Promise<ItemRow[]> {
     const pending: Pending[] = [];
     const rows = await this.db.transaction().execute(async (trx) => {
-      const fresh = await this.claimWhere(trx, now, limit, (eb) => eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at_ms', '<=', now)]), true);
+      const freshDue: Due = (eb) => eb.and([eb('status', '=', 'scheduled'), eb('scheduled_at_ms', '<=', now)]);
+      const fresh = await this.claimWhere(trx, now, limit, freshDue, true, await this.lockHeads(trx, now, freshDue));
       const retries =
         fresh.length < limit
           ? await this.claimWhere(
@@ -276,7 +307,10 @@ export class Dispatcher {
         eb.or([eb('due_soon_for_ms', 'is', null), eb('due_soon_for_ms', '<>', eb.ref('scheduled_at_ms'))]),
       ]);
     const pending = await this.db.transaction().execute(async (trx) => {
+      const accounts = await this.lockHeads(trx, now, due);
+      if (accounts && accounts.length === 0) return [];
       let candidates = trx.selectFrom('items').select('id').where(due).orderBy('scheduled_at_ms').limit(this.options.batchSize);
+      if (accounts) candidates = candidates.where('account_id', 'in', accounts);
       if (this.postgres) candidates = candidates.forUpdate().skipLocked();
       const ids = (await candidates.execute()).map((r) => r.id);
       if (ids.length === 0) return [];
