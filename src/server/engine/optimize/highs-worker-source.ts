@@ -2,15 +2,18 @@
  * The HiGHS solve worker's source, run with `new Worker(source, { eval: true })`. It lives in a
  * string on purpose: the engine runs under tsx, vitest and inside the bundled desktop app, and an
  * eval'd worker needs no separate file for a bundler to ship nor a TypeScript loader; `highs` is
- * required by the absolute path the parent resolved. It receives a model already built as typed
+ * loaded from the absolute path the parent resolved. It receives a model already built as typed
  * arrays (see milp.ts), solves it, disposes the native model, and reports the WASM heap size so
  * the pool can recycle a worker whose heap has grown (the WASM heap never shrinks).
  */
 export const HIGHS_WORKER_SOURCE = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
-const loadHighs = require(workerData.highsPath);
-const highsPromise = loadHighs();
+// The ES module build when the parent found it (measured faster in workers), else CommonJS.
+const highsPromise = (workerData.highsModuleUrl
+  ? import(workerData.highsModuleUrl).then((m) => m.default)
+  : Promise.resolve(require(workerData.highsPath))
+).then((loadHighs) => loadHighs());
 
 parentPort.on('message', async (job) => {
   const started = performance.now();

@@ -4,7 +4,10 @@
  * worker whose heap has grown past HEAP_RECYCLE_BYTES is replaced after its job. A job that
  * overruns its own time limit by a wide margin gets its worker terminated.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { HIGHS_WORKER_SOURCE } from './highs-worker-source';
 import type { MilpModel } from './milp';
@@ -45,6 +48,8 @@ interface Slot {
 const HEAP_RECYCLE_BYTES = 768 * 2 ** 20;
 /** Resolved once in the parent, so the eval'd worker finds `highs` wherever the engine runs. */
 const HIGHS_PATH = createRequire(import.meta.url).resolve('highs');
+const HIGHS_MODULE = join(dirname(HIGHS_PATH), 'highs.mjs');
+const HIGHS_MODULE_URL = existsSync(HIGHS_MODULE) ? pathToFileURL(HIGHS_MODULE).href : undefined;
 
 export class HighsPool {
   private readonly slots: Slot[] = [];
@@ -98,7 +103,7 @@ export class HighsPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(HIGHS_WORKER_SOURCE, { eval: true, workerData: { highsPath: HIGHS_PATH } });
+    const worker = new Worker(HIGHS_WORKER_SOURCE, { eval: true, workerData: { highsPath: HIGHS_PATH, highsModuleUrl: HIGHS_MODULE_URL } });
     const slot: Slot = { worker, busy: null, watchdog: null, id: 0 };
     worker.on('message', (message: SolveResult & { id: number }) => {
       if (!slot.busy || message.id !== slot.id) return;
