@@ -117,6 +117,12 @@ forEachDialect((dialect) => {
       ),
     );
     expect(moves.map((r) => r.status).sort()).toEqual([200, 409]);
+    // Without If-Match, concurrent writers both succeed, one after the other: last writer wins.
+    const blind = await Promise.all(['A', 'B', 'C'].map((title) => call<Schedule>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}`, { body: { title } })));
+    expect(blind.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(new Set(blind.map((r) => r.json.version)).size).toBe(3);
+    const finalVersion = (await call<Schedule>(t, 'GET', `/api/v1/scheduling/calendar/${s.id}`)).json.version;
+    expect(finalVersion).toBe(Math.max(...blind.map((r) => r.json.version)));
   });
 
   it('rejects DST-gap local times, unknown platforms and missing offsets by field', async () => {
@@ -247,6 +253,45 @@ forEachDialect((dialect) => {
     const unknownItem = await call<ErrorBody>(t, 'POST', `/api/v1/scheduling/optimizations/${proposal.json.optimization_id}/apply`, { body: { item_ids: ['itm_nope'] } });
     expect(unknownItem.status).toBe(400);
     expect(unknownItem.json.error.details?.[0]?.path).toBe('item_ids[0]');
+  });
+
+  it('two concurrent applies of one proposal: one moves the items, the other finds nothing left', async () => {
+    const s = await create({ timezone: 'UTC' });
+    const [a, b] = s.items! as [Item, Item];
+    const id = `opt_concurrent_${dialect}`;
+    const changes = [a, b].map((item, i) => ({
+      item_id: item.id,
+      content_id: item.content_id,
+      platform: item.platform,
+      current_scheduled_time: item.scheduled_time,
+      proposed_time: `2026-12-1${i}T18:00:00Z`,
+      score_before: 0.1,
+      score_after: 0.9,
+      delta: 0.8,
+      reasons: [],
+    }));
+    const now = new Date().toISOString();
+    await t.server.context.storage.db
+      .insertInto('optimizations')
+      .values({
+        id,
+        account_id: t.accountId,
+        schedule_id: s.id,
+        status: 'completed',
+        apply_requested: 0,
+        request: '{}',
+        result: JSON.stringify({ optimization_id: id, schedule_id: s.id, status: 'completed', applied: false, changes }),
+        item_versions: JSON.stringify({ [a.id]: 1, [b.id]: 1 }),
+        applied_item_ids: '[]',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    const applies = await Promise.all([0, 1].map(() => call<{ items: Item[]; applied_item_ids: string[] }>(t, 'POST', `/api/v1/scheduling/optimizations/${id}/apply`, { body: {} })));
+    expect(applies.map((r) => r.status)).toEqual([200, 200]);
+    expect(applies.map((r) => r.json.items.length).sort()).toEqual([0, 2]);
+    const moved = await t.server.context.storage.db.selectFrom('events').select('data').where('type', '=', 'item.rescheduled').where('schedule_id', '=', s.id).execute();
+    expect(moved).toHaveLength(2);
   });
 
   it('batch: one failure does not stop the others', async () => {

@@ -78,17 +78,28 @@ export function scheduleJson(row: ScheduleRow, tally: ItemTally = EMPTY_TALLY): 
   };
 }
 
-export async function findSchedule(db: Db, accountId: string, id: string): Promise<ScheduleRow | undefined> {
-  return db.selectFrom('schedules').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+/**
+ * `lock` takes the row lock (`for update`, PostgreSQL) so a read-check-write in one transaction
+ * is not interleaved with another writer's; SQLite runs one transaction at a time and needs none.
+ */
+export async function findSchedule(db: Db, accountId: string, id: string, lock = false): Promise<ScheduleRow | undefined> {
+  return db
+    .selectFrom('schedules')
+    .selectAll()
+    .where('id', '=', id)
+    .where('account_id', '=', accountId)
+    .$if(lock, (q) => q.forUpdate())
+    .executeTakeFirst();
 }
 
-export async function findItem(db: Db, accountId: string, scheduleId: string, itemId: string): Promise<ItemRow | undefined> {
+export async function findItem(db: Db, accountId: string, scheduleId: string, itemId: string, lock = false): Promise<ItemRow | undefined> {
   return db
     .selectFrom('items')
     .selectAll()
     .where('id', '=', itemId)
     .where('schedule_id', '=', scheduleId)
     .where('account_id', '=', accountId)
+    .$if(lock, (q) => q.forUpdate())
     .executeTakeFirst();
 }
 

@@ -89,6 +89,11 @@ function itemRow(accountId: string, scheduleId: string, item: NewItem, nowIso: s
   };
 }
 
+/** Whether reads that precede a write must lock their rows (PostgreSQL). */
+export function rowLocks(ctx: ServerContext): boolean {
+  return ctx.storage.dialect === 'postgres';
+}
+
 export function normalizeCreateBody(body: unknown): unknown {
   if (!isPlainObject(body) || !Array.isArray(body.items)) return body;
   return { ...body, items: body.items.map(normalizeItemAliases) };
@@ -121,8 +126,8 @@ export async function createSchedule(ctx: ServerContext, accountId: string, body
   });
 }
 
-export async function requireSchedule(db: Db, accountId: string, id: string): Promise<ScheduleRow> {
-  const row = await findSchedule(db, accountId, id);
+export async function requireSchedule(db: Db, accountId: string, id: string, lock = false): Promise<ScheduleRow> {
+  const row = await findSchedule(db, accountId, id, lock);
   if (!row) throw ApiError.notFound(`schedule ${id}`);
   return row;
 }
@@ -141,7 +146,7 @@ export async function patchSchedule(
 ): Promise<Schedule> {
   const patch = parseOr400(SchedulePatchSchema, body === undefined ? {} : body);
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
-    const row = await requireSchedule(trx, accountId, id);
+    const row = await requireSchedule(trx, accountId, id, rowLocks(ctx));
     if (ifMatch !== null && Number(row.version) !== ifMatch) throw staleWrite(`schedule ${id}`, ifMatch, await currentSchedule(trx, accountId, row));
     const changes: Partial<ScheduleRow> = {};
     if (patch.title !== undefined && patch.title !== row.title) changes.title = patch.title;
@@ -171,7 +176,7 @@ export async function patchSchedule(
 /** Cancels the schedule and every item that has not started publishing. */
 export async function deleteSchedule(ctx: ServerContext, accountId: string, id: string, ifMatch: number | null): Promise<Schedule> {
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
-    const row = await requireSchedule(trx, accountId, id);
+    const row = await requireSchedule(trx, accountId, id, rowLocks(ctx));
     if (ifMatch !== null && Number(row.version) !== ifMatch) throw staleWrite(`schedule ${id}`, ifMatch, await currentSchedule(trx, accountId, row));
     if (row.status === 'cancelled') return currentSchedule(trx, accountId, row);
     const toCancel = (await itemsOf(trx, accountId, id)).filter((item) => item.status === 'scheduled');
@@ -189,12 +194,19 @@ export async function deleteSchedule(ctx: ServerContext, accountId: string, id: 
       await emit({ type: 'item.status_changed', schedule_id: id, data: { ...cancelled, previous_status: item.status } });
     }
     const version = Number(row.version) + 1;
-    await trx
+    const cancelledNow = await trx
       .updateTable('schedules')
       .set({ status: 'cancelled', version, updated_at: nowIso })
       .where('id', '=', id)
       .where('account_id', '=', accountId)
-      .execute();
+      .where('version', '=', Number(row.version))
+      .executeTakeFirst();
+    if (Number(cancelledNow.numUpdatedRows) !== 1) {
+      // Changed (or cancelled) by a concurrent request since we read it.
+      const now = await requireSchedule(trx, accountId, id);
+      if (now.status === 'cancelled' && ifMatch === null) return currentSchedule(trx, accountId, now);
+      throw staleWrite(`schedule ${id}`, Number(row.version), await currentSchedule(trx, accountId, now));
+    }
     const schedule = await currentSchedule(trx, accountId, { ...row, status: 'cancelled', version, updated_at: nowIso });
     await emit({ type: 'schedule.deleted', schedule_id: id, data: schedule });
     return schedule;
@@ -218,7 +230,7 @@ export function parseNewItems(body: unknown): { items: NewItem[]; single: boolea
 export async function addItems(ctx: ServerContext, accountId: string, scheduleId: string, body: unknown): Promise<{ items: Item[]; single: boolean }> {
   const { items: input, single } = parseNewItems(body);
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso, nowMs) => {
-    const schedule = await requireSchedule(trx, accountId, scheduleId);
+    const schedule = await requireSchedule(trx, accountId, scheduleId, rowLocks(ctx));
     throwDetails(
       single
         ? gapDetails(input, schedule.timezone, 'items').map((d) => ({ ...d, path: 'scheduled_time' }))
@@ -255,7 +267,7 @@ export async function patchItem(
   const patch = parseOr400(ItemPatchSchema, normalizeItemAliases(body === undefined ? {} : body));
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
     const schedule = await requireSchedule(trx, accountId, scheduleId);
-    const row = await findItem(trx, accountId, scheduleId, itemId);
+    const row = await findItem(trx, accountId, scheduleId, itemId, rowLocks(ctx));
     if (!row) throw ApiError.notFound(`item ${itemId}`);
     if (ifMatch !== null && Number(row.version) !== ifMatch) throw staleWrite(`item ${itemId}`, ifMatch, itemJson(row));
     if (patch.scheduled_time) {
@@ -306,7 +318,7 @@ export async function patchItem(
 export async function deleteItem(ctx: ServerContext, accountId: string, scheduleId: string, itemId: string, ifMatch: number | null): Promise<Item> {
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
     await requireSchedule(trx, accountId, scheduleId);
-    const row = await findItem(trx, accountId, scheduleId, itemId);
+    const row = await findItem(trx, accountId, scheduleId, itemId, rowLocks(ctx));
     if (!row) throw ApiError.notFound(`item ${itemId}`);
     if (ifMatch !== null && Number(row.version) !== ifMatch) throw staleWrite(`item ${itemId}`, ifMatch, itemJson(row));
     if (row.status === 'processing' || row.status === 'published') {

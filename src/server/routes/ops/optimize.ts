@@ -22,7 +22,7 @@ import { newId } from '../../storage/ids';
 import { loadHistory } from '../../storage/metrics';
 import type { Database } from '../../storage/schema';
 import type { OptimizationsTable } from '../../storage/schema-api';
-import { canonicalInstant, requireSchedule } from './calendar';
+import { canonicalInstant, requireSchedule, rowLocks } from './calendar';
 import { isPlainObject, validationError, writeTransaction, type Emit } from './common';
 
 /** Wall-clock budget handed to the engine for an answer inside the request. */
@@ -221,12 +221,13 @@ async function storeAndMaybeApply(
     else await trx.updateTable('optimizations').set(stored).where('id', '=', row.id).where('account_id', '=', accountId).execute();
     await emit({ type: 'optimization.completed', schedule_id: row.schedule_id, data: result });
     if (!apply || output.status !== 'completed' || output.changes.length === 0) return result;
-    const applied = await applyChanges(trx, emit, accountId, stored, output.changes, proposalVersions, [], nowIso);
+    const applied = await applyChanges(rowLocks(ctx), trx, emit, accountId, stored, output.changes, proposalVersions, [], nowIso);
     return { ...result, applied: true, applied_item_ids: applied.map((i) => i.id), items: applied };
   });
 }
 
 async function applyChanges(
+  lock: boolean,
   trx: Transaction<Database>,
   emit: Emit,
   accountId: string,
@@ -238,7 +239,7 @@ async function applyChanges(
 ): Promise<Item[]> {
   const updated: Item[] = [];
   for (const change of changes) {
-    const item = await findItem(trx, accountId, row.schedule_id, change.item_id);
+    const item = await findItem(trx, accountId, row.schedule_id, change.item_id, lock);
     const expected = proposalVersions[change.item_id];
     if (!item || expected === undefined || Number(item.version) !== expected || item.status !== 'scheduled') {
       // Throwing rolls back every change of this apply: all or nothing.
@@ -252,13 +253,20 @@ async function applyChanges(
     }
     const when = canonicalInstant(change.proposed_time);
     const version = Number(item.version) + 1;
-    await trx
+    const moved = await trx
       .updateTable('items')
       .set({ scheduled_time: when.iso, scheduled_at_ms: when.ms, version, updated_at: nowIso })
       .where('id', '=', item.id)
       .where('account_id', '=', accountId)
       .where('version', '=', Number(item.version))
-      .execute();
+      .where('status', '=', 'scheduled')
+      .executeTakeFirst();
+    if (Number(moved.numUpdatedRows) !== 1) {
+      // A concurrent writer (or apply) got there between our read and our write.
+      throw new ApiError('conflict', `item ${change.item_id} changed while this optimization was being applied; run it again`, [
+        { path: 'item_ids', message: `item ${change.item_id} changed during the apply` },
+      ], 409, { item_id: change.item_id });
+    }
     const json = itemJson({ ...item, scheduled_time: when.iso, version, updated_at: nowIso });
     updated.push(json);
     await emit({
@@ -290,7 +298,14 @@ export async function getOptimization(ctx: ServerContext, accountId: string, id:
 export async function applyOptimization(ctx: ServerContext, accountId: string, id: string, body: unknown): Promise<OptimizeAnswer['body']> {
   const input = parseOr400(ApplyOptimizationSchema, body === undefined ? {} : body);
   return writeTransaction(ctx, accountId, async (trx, emit, nowIso) => {
-    const row = await trx.selectFrom('optimizations').selectAll().where('id', '=', id).where('account_id', '=', accountId).executeTakeFirst();
+    const row = await trx
+      .selectFrom('optimizations')
+      .selectAll()
+      .where('id', '=', id)
+      .where('account_id', '=', accountId)
+      // Two applies of one proposal run one after the other, the second seeing what the first did.
+      .$if(rowLocks(ctx), (q) => q.forUpdate())
+      .executeTakeFirst();
     if (!row) throw ApiError.notFound(`optimization ${id}`);
     if (row.status !== 'completed') throw new ApiError('conflict', `optimization ${id} is ${row.status}; only a completed proposal can be applied`);
     const result = parseStored<OptimizationResult>(row.result, { optimization_id: id, schedule_id: row.schedule_id, status: row.status });
@@ -308,7 +323,7 @@ export async function applyOptimization(ctx: ServerContext, accountId: string, i
     }
     wanted = wanted.filter((c) => !alreadyApplied.includes(c.item_id));
     const versions = parseStored<Record<string, number>>(row.item_versions, {});
-    const items = await applyChanges(trx, emit, accountId, row, wanted, versions, alreadyApplied, nowIso);
+    const items = await applyChanges(rowLocks(ctx), trx, emit, accountId, row, wanted, versions, alreadyApplied, nowIso);
     const appliedIds = [...alreadyApplied, ...items.map((i) => i.id)];
     return { ...result, applied: appliedIds.length > 0, applied_item_ids: appliedIds, items };
   });
