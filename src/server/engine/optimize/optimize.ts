@@ -8,7 +8,7 @@
 import type { OptimizationChange } from '../../../shared/api';
 import { WEEKDAY_NAMES } from '../../../shared/time';
 import type { OptimizeInput, OptimizeOutput } from '../types';
-import { checkGroupAssignment, solveGroupHeuristic } from './heuristic';
+import { checkGroupAssignment, solveGroupHeuristic, type GroupSolution } from './heuristic';
 import { lagrangianBound } from './bound';
 import { buildGroupModel, decodeAssignment, startColumns } from './milp';
 import { highsPool, type SolveResult } from './pool';
@@ -38,6 +38,7 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
   const method = input.method ?? 'auto';
   const exactAllowed = method === 'exact' || (method === 'auto' && columns <= EXACT_MAX_COLUMNS);
   const pool = highsPool();
+  pool.warm();
   // LP work stops being started at this point so the heuristic still has time to answer.
   const lpDeadline = started + budget * 0.85;
 
@@ -55,8 +56,30 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     lpPromises.push(pool.solve({ kind: 'lp', model: built.model, timeLimitSeconds: budget / 1000, deadline: lpDeadline }));
     return built;
   });
-  const early =
-    method === 'heuristic' ? problem.groups.map((group) => solveGroupHeuristic(group, { deadline: started + budget * 0.6 })) : [];
+  // While the workers solve LPs, this thread answers the groups heuristically, last queued
+  // first: those are the ones whose LP may not come back within the budget.
+  const early: Array<GroupSolution | undefined> = new Array(problem.groups.length);
+  const lpDone = new Uint8Array(problem.groups.length);
+  lpPromises.forEach((p, g) => void p.then(() => (lpDone[g] = 1)));
+  for (let g = problem.groups.length - 1; g >= 0; g--) {
+    if (method !== 'heuristic' && (lpDone[g] || Date.now() > lpDeadline)) continue;
+    const group = problem.groups[g] as Group;
+    const perGroup = method === 'heuristic' ? Math.max(5, (started + budget * 0.6 - Date.now()) / (g + 1)) : 50;
+    early[g] = solveGroupHeuristic(group, { deadline: Math.min(lpDeadline, Date.now() + perGroup) });
+    // Let finished LP jobs report in between groups.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (method !== 'heuristic' && lpDone.every((d) => d === 1)) break;
+  }
+  // Still waiting: bound the groups whose LP has not come back by Lagrangian pricing, in the
+  // same order, so a late LP costs a little bound quality rather than the trivial bound.
+  const earlyBound: Array<number | undefined> = new Array(problem.groups.length);
+  for (let g = problem.groups.length - 1; g >= 0 && method !== 'heuristic'; g--) {
+    if (lpDone.every((d) => d === 1) || Date.now() > lpDeadline) break;
+    const h = early[g];
+    if (lpDone[g] || !h || !h.complete) continue;
+    earlyBound[g] = lagrangianBound(problem.groups[g] as Group, h.value, Math.min(lpDeadline, Date.now() + 100));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
   // A job still running (or a worker still loading WASM) at the LP deadline is not waited for.
   const lps = await Promise.all(lpPromises.map((p) => settleBy(p, lpDeadline)));
 
@@ -82,13 +105,20 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     // Groups reaching this point share what is left of the budget evenly.
     const slice = Math.max(2, (deadline - 150 - Date.now()) / Math.max(1, pendingRest));
     pendingRest--;
-    const h =
-      early[g] ??
-      solveGroupHeuristic(group, { deadline: Date.now() + slice * 0.5, ...(guide ? { guide, offsets: built.offsets } : {}) });
+    const prior = early[g];
+    const fresh = !prior || guide !== undefined;
+    let h: GroupSolution;
+    if (prior && !guide) {
+      h = prior;
+    } else {
+      const next = solveGroupHeuristic(group, { deadline: Date.now() + slice * 0.5, ...(guide ? { guide, offsets: built.offsets } : {}) });
+      h = prior && prior.complete && (!next.complete || prior.value >= next.value) ? prior : next;
+    }
     let bound = lpBound;
     if (!(lp.status === 'optimal' && Number.isFinite(lp.bound)) && h.complete) {
       // No LP bound in time: price the constraints out instead (weaker, but valid and close).
-      bound = Math.min(trivial, lagrangianBound(group, h.value, Date.now() + slice * 0.5));
+      const priced = lagrangianBound(group, h.value, Date.now() + slice * (fresh ? 0.5 : 1));
+      bound = Math.min(trivial, priced, earlyBound[g] ?? Number.POSITIVE_INFINITY);
       lagrangianGroups++;
     }
     let best: GroupOutcome = { assign: h.assign, value: h.complete ? h.value : Number.NEGATIVE_INFINITY, bound, exact: 'none' };

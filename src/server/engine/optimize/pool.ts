@@ -81,6 +81,11 @@ export class HighsPool {
     await Promise.all(this.slots.map((slot) => slot.worker.terminate()));
   }
 
+  /** Starts every worker now (each loads HiGHS at once), so the first solves do not wait. */
+  warm(): void {
+    while (!this.closed && this.slots.length < this.maxWorkers) this.spawn();
+  }
+
   /** Workers currently alive (for tests and metrics). */
   get size(): number {
     return this.slots.length;
