@@ -77,6 +77,40 @@ describe('connection', () => {
     await core.stop();
   });
 
+  it('talks to a server that requires signed requests once the signing secret is given', async () => {
+    const signed = await startApiServer({ signingSecret: true });
+    try {
+      const body = { title: 'Signed plan', items: [{ content_id: 's', platform: 'tiktok', scheduled_time: '2030-05-03T10:00:00Z' }] };
+      const timestamp = String(Date.now());
+      const { signRequest } = await import('../api-client/http-client');
+      const seeded = await signed.send('POST', '/api/v1/scheduling/calendar', body, {
+        'x-timestamp': timestamp,
+        'x-signature': signRequest(signed.signingSecret as string, 'POST', '/api/v1/scheduling/calendar', JSON.stringify(body), timestamp),
+      });
+      expect(seeded.status).toBe(201);
+      const core = makeCore();
+      await core.start();
+      const info = await call<{ hasSigningSecret: boolean }>(core, 'connection.update', {
+        mode: 'remote',
+        apiUrl: signed.url,
+        apiKey: signed.apiKey,
+        signingSecret: signed.signingSecret,
+      });
+      expect(info.hasSigningSecret).toBe(true);
+      await waitFor(async () => (await titles(core)).includes('Signed plan'), 5000, 'signed calendar');
+      const created = await call<{ queued: boolean }>(core, 'schedules.create', { title: 'Made here', items: [{ content_id: 'm', platform: 'youtube', scheduled_time: '2030-05-04T10:00:00Z' }] });
+      expect(created.queued).toBe(false);
+      // Without the secret the same key is refused.
+      expect(await call(core, 'connection.test', { apiUrl: signed.url, apiKey: signed.apiKey })).toMatchObject({ ok: false });
+      await call(core, 'connection.update', { mode: 'remote', apiUrl: signed.url, signingSecret: null });
+      expect((await call<{ hasSigningSecret: boolean }>(core, 'connection.get')).hasSigningSecret).toBe(false);
+      await call(core, 'connection.update', { mode: 'embedded' });
+      await core.stop();
+    } finally {
+      await signed.close();
+    }
+  });
+
   it('refuses remote mode without a key', async () => {
     const core = makeCore();
     await core.start();

@@ -9,6 +9,8 @@ export interface EmbeddedEngineOptions {
   dataDir: string;
   /** Preferred port; 0 picks a free one. The engine keeps its port across stop/start when it can. */
   port?: number;
+  /** How long stop() lets in-flight requests finish before it drops their connections. */
+  closeGraceMs?: number;
 }
 
 export class EmbeddedEngine {
@@ -67,7 +69,19 @@ export class EmbeddedEngine {
     if (this.starting) await this.starting.catch(() => undefined);
     const server = this.server;
     this.server = null;
-    if (server) await server.close();
+    if (server) {
+      // Closing waits for in-flight requests; one stuck (seen rarely when a live socket was
+      // dropped mid-upgrade) must not hang the app's quit or a connection switch.
+      const force = setTimeout(() => {
+        process.stderr.write('embedded engine: close is waiting on a connection; forcing it closed\n');
+        server.app.server.closeAllConnections();
+      }, this.options.closeGraceMs ?? 3000);
+      try {
+        await server.close();
+      } finally {
+        clearTimeout(force);
+      }
+    }
   }
 
   /** The running server, for the first-run key creation. */
