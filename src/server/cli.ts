@@ -4,6 +4,7 @@
  *                                                       print a new API key alone on stdout
  *                                                       (--signing-secret: the HMAC secret on stderr)
  * `--rate-limit N`                                       requests per minute per account / IP (default 600, 0 = off)
+ * `--cors-origin URL` (repeatable, or '*')               browser origins allowed to call the API
  * Dispatch (docs/live-and-dispatch.md): reminders by default; CADENCE_WEBHOOK_URL + CADENCE_WEBHOOK_SECRET
  * publish by signed webhook; CADENCE_CALLBACK_SECRET signs callbacks; --allow-loopback-callbacks lets
  * webhooks and callbacks reach 127.0.0.1/::1.
@@ -29,6 +30,7 @@ async function main(): Promise<void> {
       name: { type: 'string' },
       'allow-loopback-callbacks': { type: 'boolean', default: false },
       'rate-limit': { type: 'string' },
+      'cors-origin': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     databaseUrl,
     logger: { level: process.env.LOG_LEVEL ?? 'info' },
     rateLimit: rateLimit === 0 ? false : { limit: rateLimit, windowMs: 60_000 },
+    ...(values['cors-origin']?.length ? { corsOrigins: values['cors-origin'].includes('*') ? ('*' as const) : values['cors-origin'] } : {}),
     dispatcher: {
       allowLoopback: values['allow-loopback-callbacks'],
       ...(webhookUrl && webhookSecret ? { publisher: { kind: 'webhook', url: webhookUrl, secret: webhookSecret } } : {}),

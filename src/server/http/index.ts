@@ -10,6 +10,7 @@ import type { ServerContext } from '../context';
 import { ApiError, sendError } from '../errors';
 import { purgeExpiredTokens, type Principal } from '../storage/tokens';
 import { beginIdempotent, finishIdempotent, idempotencyKeyOf, purgeExpiredIdempotencyKeys, releaseIdempotent } from './idempotency';
+import { installCors } from './cors';
 import type { HttpMetrics } from './metrics';
 import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
@@ -26,6 +27,7 @@ export function bearerToken(authorization: string | undefined): string | null {
 
 export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics): void {
   installRawJsonParser(app);
+  installCors(app, options.corsOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
   const limiter = options.rateLimit ? new FixedWindowLimiter(options.rateLimit) : null;

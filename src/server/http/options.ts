@@ -16,6 +16,8 @@ export interface HttpOptions {
   idempotencyTtlMs?: number;
   /** Optimizations over more items than this run in the background and answer 202. */
   optimizeAsyncThreshold?: number;
+  /** Browser origins allowed to call the API ('*' for any); CORS is off when unset. */
+  corsOrigins?: '*' | string[];
 }
 
 export const DEFAULT_RATE_LIMIT: RateLimitOptions = { limit: 600, windowMs: 60_000 };
@@ -26,6 +28,7 @@ export interface ResolvedHttpOptions {
   refreshTokenTtlSeconds: number;
   idempotencyTtlMs: number;
   optimizeAsyncThreshold: number;
+  corsOrigins: '*' | string[] | undefined;
 }
 
 export function resolveHttpOptions(options: HttpOptions): ResolvedHttpOptions {
@@ -35,5 +38,6 @@ export function resolveHttpOptions(options: HttpOptions): ResolvedHttpOptions {
     refreshTokenTtlSeconds: options.refreshTokenTtlSeconds ?? 30 * 24 * 3600,
     idempotencyTtlMs: Math.max(options.idempotencyTtlMs ?? 24 * 3600_000, 0),
     optimizeAsyncThreshold: options.optimizeAsyncThreshold ?? 2000,
+    corsOrigins: options.corsOrigins,
   };
 }

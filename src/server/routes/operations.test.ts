@@ -32,6 +32,25 @@ forEachDialect((dialect) => {
     expect(missing.json.error.request_id).toBe(missing.headers.get('x-request-id'));
   });
 
+  it('CORS for configured browser origins: preflight, exposed headers, other origins refused', async () => {
+    t = await startTestServer({ dialect, rateLimit: { limit: 100, windowMs: 60_000 }, corsOrigins: ['https://app.example'] });
+    const preflight = await fetch(`${t.url}/api/v1/scheduling/calendar`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, idempotency-key' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('Idempotency-Key');
+    const get = await call(t, 'GET', '/api/v1/scheduling/platforms', { headers: { origin: 'https://app.example' } });
+    expect(get.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(get.headers.get('access-control-expose-headers')).toContain('X-RateLimit-Remaining');
+    const unauthorized = await call(t, 'GET', '/api/v1/scheduling/platforms', { token: null, headers: { origin: 'https://app.example' } });
+    expect(unauthorized.status).toBe(401);
+    expect(unauthorized.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    const foreign = await call(t, 'GET', '/api/v1/scheduling/platforms', { headers: { origin: 'https://evil.example' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('/health is 503 and names the database when it is down', async () => {
     t = await startTestServer({ dialect, rateLimit: false });
     const ok = await call<{ status: string; database: string }>(t, 'GET', '/health', { token: null });
