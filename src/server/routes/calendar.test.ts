@@ -348,6 +348,9 @@ forEachDialect((dialect) => {
     const bad = await call<ErrorBody>(t, 'GET', '/api/v1/scheduling/recommendations?platforms=myspace&target_count=500&timezone=Nowhere');
     expect(bad.status).toBe(400);
     expect(bad.json.error.details?.map((d) => d.path).sort()).toEqual(['platforms[0]', 'target_count', 'timezone']);
+    const gap = await call<ErrorBody>(t, 'GET', '/api/v1/scheduling/recommendations?platforms=youtube&timezone=America/New_York&start=2026-03-08T02:30:00-05:00');
+    expect(gap.status).toBe(400);
+    expect(gap.json.error.details?.[0]?.path).toBe('start');
     const none = await call<ErrorBody>(t, 'GET', '/api/v1/scheduling/recommendations');
     expect(none.json.error.details?.[0]?.path).toBe('platforms');
   });

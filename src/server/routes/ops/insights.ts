@@ -7,7 +7,7 @@ import {
   type RecommendationList,
 } from '../../../shared/api/resources';
 import { PlatformSchema, TimeZoneSchema } from '../../../shared/api/common';
-import { Temporal } from '../../../shared/time';
+import { dstGapProblem, Temporal } from '../../../shared/time';
 import type { ServerContext } from '../../context';
 import { heatmap, recommend } from '../../engine/index';
 import type { CalendarItem } from '../../engine/types';
@@ -89,6 +89,11 @@ export async function getRecommendations(ctx: ServerContext, accountId: string, 
     end: singleParam(query, 'end'),
     duration_minutes: intParam(singleParam(query, 'duration_minutes', 'durationMinutes')),
   });
+  for (const field of ['start', 'end'] as const) {
+    const value = input[field];
+    const problem = value ? dstGapProblem(value, input.timezone) : undefined;
+    if (problem) throw validationError(field, problem);
+  }
   const nowMs = ctx.clock.now();
   const startMs = input.start ? canonicalInstant(input.start).ms : nowMs;
   const endMs = input.end ? canonicalInstant(input.end).ms : startMs + 7 * 24 * 3600_000;

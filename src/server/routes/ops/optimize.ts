@@ -13,6 +13,7 @@ import {
   type OptimizationChange,
   type OptimizationResult,
 } from '../../../shared/api/resources';
+import { dstGapProblem } from '../../../shared/time';
 import type { ServerContext } from '../../context';
 import { optimize } from '../../engine/index';
 import type { CalendarItem, OptimizeOutput } from '../../engine/types';
@@ -81,10 +82,23 @@ function parseStored<T>(text: string | null, fallback: T): T {
   }
 }
 
-/** Cross-field rules the schema cannot express: every range must run forwards. */
-function checkConstraintRanges(constraints: Constraints | undefined): void {
+/**
+ * Cross-field rules the schema cannot express: every range must run forwards, and no time may be
+ * a local time that the schedule's zone skips (DST gap).
+ */
+function checkConstraints(constraints: Constraints | undefined, timezone: string): void {
   if (!constraints) return;
   const details: ErrorDetail[] = [];
+  const gap = (path: string, value: string | undefined) => {
+    const problem = value ? dstGapProblem(value, timezone) : undefined;
+    if (problem) details.push({ path, message: problem });
+  };
+  gap('constraints.earliest', constraints.earliest);
+  gap('constraints.latest', constraints.latest);
+  constraints.blackout?.forEach((window, index) => {
+    gap(`constraints.blackout[${index}].start`, window.start);
+    gap(`constraints.blackout[${index}].end`, window.end);
+  });
   if (constraints.earliest && constraints.latest && canonicalInstant(constraints.earliest).ms >= canonicalInstant(constraints.latest).ms) {
     details.push({ path: 'constraints.latest', message: 'must be after constraints.earliest' });
   }
@@ -113,9 +127,9 @@ export async function optimizeSchedule(
     body = { ...body, schedule_id: pathScheduleId };
   }
   const input = parseOr400(OptimizeRequestSchema, body);
-  checkConstraintRanges(input.constraints);
   const db = ctx.storage.db;
   const schedule = await requireSchedule(db, accountId, input.schedule_id);
+  checkConstraints(input.constraints, schedule.timezone);
   const items = await itemsOf(db, accountId, schedule.id);
   const constraints: Constraints = { ...(input.constraints ?? {}) };
   if (input.targets) {
