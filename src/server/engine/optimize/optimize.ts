@@ -56,29 +56,60 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     lpPromises.push(pool.solve({ kind: 'lp', model: built.model, timeLimitSeconds: budget / 1000, deadline: lpDeadline }));
     return built;
   });
-  // While the workers solve LPs, this thread answers the groups heuristically, last queued
-  // first: those are the ones whose LP may not come back within the budget.
-  const early: Array<GroupSolution | undefined> = new Array(problem.groups.length);
-  const lpDone = new Uint8Array(problem.groups.length);
-  lpPromises.forEach((p, g) => void p.then(() => (lpDone[g] = 1)));
-  for (let g = problem.groups.length - 1; g >= 0; g--) {
-    if (method !== 'heuristic' && (lpDone[g] || Date.now() > lpDeadline)) continue;
-    const group = problem.groups[g] as Group;
-    const perGroup = method === 'heuristic' ? Math.max(5, (started + budget * 0.6 - Date.now()) / (g + 1)) : 50;
-    early[g] = solveGroupHeuristic(group, { deadline: Math.min(lpDeadline, Date.now() + perGroup) });
-    // Let finished LP jobs report in between groups.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (method !== 'heuristic' && lpDone.every((d) => d === 1)) break;
-  }
-  // Still waiting: bound the groups whose LP has not come back by Lagrangian pricing, in the
-  // same order, so a late LP costs a little bound quality rather than the trivial bound.
-  const earlyBound: Array<number | undefined> = new Array(problem.groups.length);
-  for (let g = problem.groups.length - 1; g >= 0 && method !== 'heuristic'; g--) {
-    if (lpDone.every((d) => d === 1) || Date.now() > lpDeadline) break;
-    const h = early[g];
-    if (lpDone[g] || !h || !h.complete) continue;
-    earlyBound[g] = lagrangianBound(problem.groups[g] as Group, h.value, Math.min(lpDeadline, Date.now() + 100));
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  // While the workers solve LPs (in queue order), this thread prepares the groups whose LP is
+  // predicted to miss the deadline at the observed LP rate: a heuristic answer first, then a
+  // Lagrangian bound. When the LPs keep up it stays idle, leaving both cores to the workers.
+  const n = problem.groups.length;
+  const early: Array<GroupSolution | undefined> = new Array(n);
+  const earlyBound: Array<number | undefined> = new Array(n);
+  const lpDone = new Uint8Array(n);
+  let doneCount = 0;
+  lpPromises.forEach((p, g) => void p.then(() => {
+    lpDone[g] = 1;
+    doneCount++;
+  }));
+  if (method === 'heuristic') {
+    for (let g = n - 1; g >= 0; g--) {
+      const perGroup = Math.max(5, (started + budget * 0.6 - Date.now()) / (g + 1));
+      early[g] = solveGroupHeuristic(problem.groups[g] as Group, { deadline: Date.now() + perGroup });
+    }
+  } else {
+    const lpStart = Date.now();
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    while (doneCount < n && Date.now() < lpDeadline) {
+      const now = Date.now();
+      const elapsed = now - lpStart;
+      const window = lpDeadline - lpStart;
+      // Until a few LPs have reported there is no rate yet; assume the worst only late.
+      let atRisk: number;
+      if (doneCount >= 2) atRisk = n - doneCount - Math.floor((doneCount / Math.max(1, elapsed)) * (lpDeadline - now) * 0.8);
+      else atRisk = elapsed > window * 0.3 ? n - doneCount : 0;
+      let target = -1;
+      let kind: 'heuristic' | 'bound' = 'heuristic';
+      if (atRisk > 0) {
+        // The at-risk groups are the last `atRisk` pending ones.
+        const risky: number[] = [];
+        for (let g = n - 1; g >= 0 && risky.length < atRisk; g--) if (!lpDone[g]) risky.push(g);
+        target = risky.find((g) => !early[g]) ?? -1;
+        if (target < 0) {
+          kind = 'bound';
+          target = risky.find((g) => earlyBound[g] === undefined && early[g]?.complete) ?? -1;
+        }
+      }
+      if (target < 0) {
+        await pause(5);
+        continue;
+      }
+      const group = problem.groups[target] as Group;
+      if (kind === 'heuristic') {
+        early[target] = solveGroupHeuristic(group, { deadline: Math.min(lpDeadline, Date.now() + 50) });
+      } else {
+        const h = early[target] as GroupSolution;
+        earlyBound[target] = lagrangianBound(group, h.value, Math.min(lpDeadline, Date.now() + 100));
+      }
+      // Let finished LP jobs report in between groups.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
   }
   // A job still running (or a worker still loading WASM) at the LP deadline is not waited for.
   const lps = await Promise.all(lpPromises.map((p) => settleBy(p, lpDeadline)));
