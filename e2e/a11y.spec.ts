@@ -6,8 +6,13 @@ import { axeProblems, goTo, openApp, shot, type App } from './support/app';
 
 const VIEWS = ['Calendar', 'Recommendations', 'Schedules', 'Optimization', 'Activity', 'Queued changes', 'Import & export', 'Settings'];
 
+/**
+ * Full WCAG 2.1 A/AA rule set in the light theme; in the dark theme only what a theme changes
+ * (colour contrast), which keeps the suite inside its time budget.
+ */
 async function check(page: Page, problems: string[], label: string): Promise<void> {
-  for (const line of await axeProblems(page)) problems.push(`${label}: ${line}`);
+  const only = label.startsWith('dark') ? ['color-contrast', 'link-in-text-block'] : undefined;
+  for (const line of await axeProblems(page, only)) problems.push(`${label}: ${line}`);
   await shot(page, `a11y-${label.replace(/\W+/g, '-').toLowerCase()}`);
 }
 

@@ -88,8 +88,9 @@ export async function goTo(page: Page, view: string): Promise<void> {
 }
 
 /** Serious and critical axe violations, as readable lines. */
-export async function axeProblems(page: Page): Promise<string[]> {
-  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+export async function axeProblems(page: Page, only?: string[]): Promise<string[]> {
+  const builder = new AxeBuilder({ page });
+  const results = await (only ? builder.withRules(only) : builder.withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'])).analyze();
   return results.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
