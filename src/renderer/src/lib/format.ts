@@ -81,11 +81,11 @@ export function toLocalInput(iso: string, zone: string): string {
 }
 
 /** Wall time in a zone → wire instant, or the reason it is not a real time there (DST gap). */
-export function fromLocalInput(local: string, zone: string): { iso?: string; error?: string } {
+export function fromLocalInput(local: string, zone: string): { iso?: string; error?: string; ambiguous?: boolean } {
   if (!local) return { error: 'choose a date and time' };
   const resolved = localToInstant(local, zone);
   if (!resolved.instant) return { error: resolved.error ?? 'not a valid time' };
-  return { iso: formatInstant(resolved.instant) };
+  return { iso: formatInstant(resolved.instant), ambiguous: resolved.ambiguous === true };
 }
 
 export function percent(value: number): string {
