@@ -64,9 +64,11 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
   const earlyBound: Array<number | undefined> = new Array(n);
   const lpDone = new Uint8Array(n);
   let doneCount = 0;
+  const doneAt: number[] = [];
   lpPromises.forEach((p, g) => void p.then(() => {
     lpDone[g] = 1;
     doneCount++;
+    doneAt.push(Date.now());
   }));
   if (method === 'heuristic') {
     for (let g = n - 1; g >= 0; g--) {
@@ -80,10 +82,14 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
       const now = Date.now();
       const elapsed = now - lpStart;
       const window = lpDeadline - lpStart;
-      // Until a few LPs have reported there is no rate yet; assume the worst only late.
-      let atRisk: number;
-      if (doneCount >= 2) atRisk = n - doneCount - Math.floor((doneCount / Math.max(1, elapsed)) * (lpDeadline - now) * 0.8);
-      else atRisk = elapsed > window * 0.3 ? n - doneCount : 0;
+      // Work here takes CPU from the workers (two cores), so it starts only once the LP phase is
+      // well under way, judged on the recent LP rate (the first solves include start-up).
+      let atRisk = 0;
+      if (elapsed > window * 0.4) {
+        const recent = doneAt.filter((t) => t > now - 1000).length;
+        const rate = recent / Math.min(1000, elapsed);
+        atRisk = n - doneCount - Math.floor(rate * (lpDeadline - now));
+      }
       let target = -1;
       let kind: 'heuristic' | 'bound' = 'heuristic';
       if (atRisk > 0) {
