@@ -125,6 +125,23 @@ forEachDialect((dialect) => {
     expect(finalVersion).toBe(Math.max(...blind.map((r) => r.json.version)));
   });
 
+  it('many concurrent writers on one schedule: no deadlock, no 5xx, a consistent end state', async () => {
+    const items = Array.from({ length: 12 }, (_, i) => ({ content_id: `d${i}`, platform: 'youtube', scheduled_time: `2026-12-1${i % 10}T0${i % 10}:00:00Z` }));
+    const s = await create({ timezone: 'UTC', items });
+    const ids = s.items!.map((i) => i.id);
+    const requests = [
+      ...ids.map((id, i) => call(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}/items/${id}`, { body: { scheduled_time: `2026-12-2${i % 10}T10:00:00Z` } })),
+      ...ids.slice().reverse().map((id) => call(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}/items/${id}`, { body: { metadata: { touched: true } } })),
+      call(t, 'DELETE', `/api/v1/scheduling/calendar/${s.id}`),
+      call(t, 'POST', '/api/v1/scheduling/batch', { body: { operations: ids.map((id) => ({ type: 'delete_item', data: { schedule_id: s.id, item_id: id } })) } }),
+    ];
+    const results = await Promise.all(requests);
+    for (const r of results) expect(r.status, r.text).toBeLessThan(500);
+    const after = await call<Schedule>(t, 'GET', `/api/v1/scheduling/calendar/${s.id}?expand=items`);
+    expect(after.json.status).toBe('cancelled');
+    expect(after.json.items!.every((i) => i.status === 'cancelled')).toBe(true);
+  });
+
   it('rejects DST-gap local times, unknown platforms and missing offsets by field', async () => {
     const s = await create();
     const gap = await call<ErrorBody>(t, 'PATCH', `/api/v1/scheduling/calendar/${s.id}/items/${s.items![0]!.id}`, {

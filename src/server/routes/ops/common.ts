@@ -20,16 +20,23 @@ export async function writeTransaction<T>(
   const events: ServerEvent[] = [];
   const nowMs = ctx.clock.now();
   const now = new Date(nowMs);
-  const result = await ctx.storage.db.transaction().execute((trx) =>
-    fn(
+  const result = await ctx.storage.db.transaction().execute(async (trx) => {
+    // PostgreSQL: take the account's event head first, as the dispatcher does. Every writer of the
+    // account then waits there before holding any schedule or item lock, so no two writers can
+    // each hold a row the other needs (appendEvent would take this lock anyway, but only after
+    // the rows). SQLite runs one write transaction at a time.
+    if (ctx.storage.dialect === 'postgres') {
+      await trx.selectFrom('account_event_heads').select('account_id').where('account_id', '=', accountId).forUpdate().execute();
+    }
+    return fn(
       trx,
       async (event) => {
         events.push(await appendEvent(trx, accountId, event, now));
       },
       now.toISOString(),
       nowMs,
-    ),
-  );
+    );
+  });
   ctx.events.publish(accountId, events);
   return result;
 }
