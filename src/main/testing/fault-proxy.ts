@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 
-export type FaultMode = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'drop' } | { kind: 'reset' } | { kind: 'blackhole' };
+export type FaultMode = { kind: 'pass' } | { kind: 'delay'; ms: number; onlyResponses?: boolean } | { kind: 'drop' } | { kind: 'reset' } | { kind: 'blackhole' };
 
 export interface FaultProxy {
   port: number;
@@ -52,9 +52,9 @@ export async function startFaultProxy(targetPort: number, listenPort = 0): Promi
     });
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
-    const delay = current.kind === 'delay' ? current.ms : 0;
     const forward = (from: net.Socket, to: net.Socket) =>
       from.on('data', (chunk) => {
+        const delay = current.kind === 'delay' && (!current.onlyResponses || from === upstream) ? current.ms : 0;
         if (frozen.has(from)) return;
         if (delay > 0) setTimeout(() => to.writable && to.write(chunk), delay);
         else if (to.writable) to.write(chunk);

@@ -49,6 +49,9 @@ export class ApiClientError extends Error {
 
 export function isTransient(status: number | null, code: string): boolean {
   if (status === null) return code === 'network' || code === 'timeout' || code === 'circuit_open';
+  // The first request with this Idempotency-Key is still running (our earlier attempt timed
+  // out on our side): asking again later gets its stored answer.
+  if (status === 409 && code === 'idempotency_in_progress') return true;
   return status === 408 || status === 429 || status >= 500;
 }
 

@@ -1,6 +1,6 @@
 // The API client against the real server on loopback (and the fault proxy for broken networks).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PlatformListSchema, ScheduleListSchema } from '../../../shared/api/resources';
+import { PlatformListSchema, ScheduleListSchema, ScheduleSchema } from '../../../shared/api/resources';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
 import { startFaultProxy, type FaultProxy } from '../../testing/fault-proxy';
 import { ApiClientError } from './errors';
@@ -197,6 +197,21 @@ describe('http client: circuit breaker and broken networks', () => {
     } finally {
       await broken.close().catch(() => undefined);
     }
+  });
+
+  it('a write retried after a client-side timeout lands exactly once (same Idempotency-Key)', async () => {
+    const http = new HttpClient({ baseUrl: proxy.url, apiKey: api.apiKey, clock: { now: () => Date.now() }, retry: { maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 400 }, timeoutMs: 250 });
+    await http.accessToken();
+    // Answers take 400 ms: the first attempt reaches the server, which runs it, but times out here.
+    proxy.setMode({ kind: 'delay', ms: 400, onlyResponses: true });
+    proxy.cutAll();
+    setTimeout(() => proxy.setMode({ kind: 'pass' }), 900);
+    const body = { title: 'exactly once', items: [{ content_id: 'once', platform: 'tiktok', scheduled_time: '2031-01-01T10:00:00Z' }] };
+    const result = await http.request({ method: 'POST', path: '/api/v1/scheduling/calendar', body, schema: ScheduleSchema, idempotencyKey: 'exactly-once-1' });
+    expect(result.data.title).toBe('exactly once');
+    const list = await api.get<{ data: Array<{ title: string }> }>('/api/v1/scheduling/calendar?limit=200');
+    expect(list.data.filter((s) => s.title === 'exactly once')).toHaveLength(1);
+    expect(api.requests.filter((r) => r.url === '/api/v1/scheduling/calendar' && r.method === 'POST').length).toBeGreaterThanOrEqual(2);
   });
 
   it('backoff grows exponentially, is jittered and capped', () => {

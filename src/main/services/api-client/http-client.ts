@@ -50,6 +50,8 @@ export interface RequestOptions<S extends z.ZodType> {
   ifMatch?: number;
   /** false for a call that must not be retried (e.g. connection.test). */
   retry?: boolean;
+  /** Per-attempt timeout for this call (long computations); defaults to the client's. */
+  timeoutMs?: number;
   signal?: AbortSignal;
 }
 
@@ -242,14 +244,15 @@ export class HttpClient {
       headers['x-timestamp'] = timestamp;
       headers['x-signature'] = signRequest(this.options.signingSecret, options.method, `${url.pathname}${url.search}`, body, timestamp);
     }
-    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs ?? 10_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
     this.stats.requests += 1;
     try {
       const response = await fetch(url, { method: options.method, headers, body: body || undefined, signal });
       return { status: response.status, headers: response.headers, text: await response.text() };
     } catch (error) {
-      if (timeout.aborted) throw new ApiClientError('timeout', `no answer from ${url.host} within ${this.options.timeoutMs ?? 10_000} ms`, null);
+      if (timeout.aborted) throw new ApiClientError('timeout', `no answer from ${url.host} within ${timeoutMs} ms`, null);
       throw toNetworkError(error);
     }
   }

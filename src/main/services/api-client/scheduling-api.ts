@@ -119,6 +119,8 @@ export class SchedulingApi {
         body: { schedule_id: scheduleId, ...(constraints ? { constraints } : {}), apply: false },
         schema: OptimizationResultSchema,
         idempotencyKey,
+        // The solver may take a while on a large schedule (big jobs answer 202 at once).
+        timeoutMs: 60_000,
       })
     ).data;
   }
