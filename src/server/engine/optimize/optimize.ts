@@ -40,7 +40,7 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
   const pool = highsPool();
   pool.warm();
   // LP work stops being started at this point so the heuristic still has time to answer.
-  const lpDeadline = started + budget * 0.85;
+  const lpDeadline = started + budget * 0.8;
 
   const outcomes: GroupOutcome[] = [];
   let exactCount = 0;
@@ -140,7 +140,7 @@ export async function optimize(input: OptimizeInput): Promise<OptimizeOutput> {
     // A fractional LP still knows where items want to go: its x guides the greedy order.
     const guide = method !== 'heuristic' && lp.colValue ? lp.colValue : undefined;
     // Groups reaching this point share what is left of the budget evenly.
-    const slice = Math.max(2, (deadline - 150 - Date.now()) / Math.max(1, pendingRest));
+    const slice = Math.max(2, (deadline - Math.min(400, budget * 0.04) - Date.now()) / Math.max(1, pendingRest));
     pendingRest--;
     const prior = early[g];
     const fresh = !prior || guide !== undefined;
