@@ -3,7 +3,7 @@
  * Each validates with the shared contract, writes in one transaction that also appends the
  * events, and answers with the resource as the client will see it.
  */
-import type { Insertable } from 'kysely';
+import { sql, type Insertable } from 'kysely';
 import type { ErrorDetail } from '../../../shared/api/common';
 import {
   CreateScheduleSchema,
@@ -183,14 +183,15 @@ export async function deleteSchedule(ctx: ServerContext, accountId: string, id: 
     for (const item of toCancel) {
       const done = await trx
         .updateTable('items')
-        .set({ status: 'cancelled', version: Number(item.version) + 1, updated_at: nowIso })
+        .set({ status: 'cancelled', version: sql<number>`version + 1`, updated_at: nowIso })
         .where('id', '=', item.id)
         .where('account_id', '=', accountId)
         .where('status', '=', 'scheduled')
+        .returningAll()
         .executeTakeFirst();
       // An item the dispatcher claimed meanwhile keeps publishing; only untouched ones are cancelled.
-      if (Number(done.numUpdatedRows) !== 1) continue;
-      const cancelled: Item = itemJson({ ...item, status: 'cancelled', version: Number(item.version) + 1, updated_at: nowIso });
+      if (!done) continue;
+      const cancelled: Item = itemJson(done);
       await emit({ type: 'item.status_changed', schedule_id: id, data: { ...cancelled, previous_status: item.status } });
     }
     const version = Number(row.version) + 1;
