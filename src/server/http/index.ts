@@ -35,6 +35,11 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
 
   /** Rate limit, then 401 where credentials are required; replies itself or calls done(). */
   function admit(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
+    if (request.principal) {
+      // Every later log line of this request (including "request completed") names the account.
+      request.log = request.log.child({ account_id: request.principal.accountId });
+      reply.log = request.log;
+    }
     if (limiter && !applyRateLimit(limiter, request, reply, ctx.clock.now()).allowed) {
       metrics.rateLimited.inc();
       sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
