@@ -72,6 +72,22 @@ test('optimize 30 items → apply 5 → exactly those 5 move → undo', async ({
     await page.getByRole('button', { name: 'Undo applied changes' }).click();
     await expect(rows.filter({ hasText: 'Undone' })).toHaveCount(5);
     await expect.poll(serverTimes).toEqual(before);
+
+    // A post changed elsewhere since the proposal: its row says so, and nothing is applied.
+    await page.getByRole('button', { name: 'Run optimization' }).click();
+    await expect(rows.first()).toBeVisible();
+    await table.getByRole('checkbox', { name: 'Select all changes' }).uncheck();
+    await rows.nth(0).getByRole('checkbox').check();
+    await rows.nth(1).getByRole('checkbox').check();
+    const stale = (await rows.nth(0).getByRole('rowheader').innerText()).split(/\s/)[0] ?? '';
+    const staleItem = (await app.bridge.value<{ data: { items: Item[] } }>('schedules.get', { id: scheduleId })).data.items.find((i) => i.content_id === stale);
+    await app.bridge.value('items.reschedule', { scheduleId, itemId: staleItem?.id, scheduledTime: iso(base.getTime() + 20 * 86_400_000), force: true });
+    const beforeConflict = await serverTimes();
+    await page.getByRole('button', { name: 'Apply 2 selected changes' }).click();
+    await expect(rows.nth(0)).toContainText(/Conflict: .*changed since/);
+    await expect(rows.nth(1)).not.toContainText('Applied');
+    await shot(page, 'optimize-conflict');
+    expect(await serverTimes()).toEqual(beforeConflict);
   } finally {
     await app.close();
   }
