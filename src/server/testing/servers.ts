@@ -57,7 +57,10 @@ export interface TestServer {
 }
 
 export async function startTestServer(options: StartTestServerOptions): Promise<TestServer> {
-  const { dialect, signingSecret, ...serverOptions } = options;
+  const { dialect, signingSecret, ...rest } = options;
+  // Tests use fixed calendar dates; a dispatcher left running would fire them once those dates
+  // pass and change what the test sees. Tests of dispatch turn it on explicitly.
+  const serverOptions = { ...rest, dispatcher: rest.dispatcher ?? { enabled: false } };
   let dataDir: string | null = null;
   let pgSchema: string | null = null;
   let server: CadenceServer;
