@@ -31,6 +31,22 @@ describe('http client: auth', () => {
     expect(api.requests.slice(before).filter((r) => r.url.startsWith('/api/v1/scheduling/calendar'))).toHaveLength(20);
   });
 
+  it('a 401 on a revoked access token re-authenticates once and succeeds', async () => {
+    const http = new HttpClient({ baseUrl: api.url, apiKey: api.apiKey, clock: { now: () => Date.now() } });
+    await http.request(list);
+    // The server forgets every access token (a restore from backup, then a restart): ours is refused.
+    await api.server!.context.storage.db.deleteFrom('access_tokens').execute();
+    await api.restart();
+    const before = api.requests.length;
+    await expect(http.request(list)).resolves.toMatchObject({ status: 200 });
+    const seen = api.requests.slice(before);
+    expect(seen.map((r) => [r.url.split('?')[0], r.status])).toEqual([
+      ['/api/v1/scheduling/calendar', 401],
+      ['/api/v1/auth/token', 200],
+      ['/api/v1/scheduling/calendar', 200],
+    ]);
+  });
+
   it('a refused API key is an unauthorized error, not retried', async () => {
     const http = new HttpClient({ baseUrl: api.url, apiKey: 'cad_not-a-real-key-000000', clock: { now: () => Date.now() } });
     const before = api.requests.length;
