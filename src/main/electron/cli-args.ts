@@ -5,6 +5,7 @@ export interface LaunchArgs {
   dataDir?: string | undefined;
   apiUrl?: string | undefined;
   apiKey?: string | undefined;
+  signingSecret?: string | undefined;
 }
 
 export function parseLaunchArgs(argv: string[]): LaunchArgs {
@@ -15,8 +16,14 @@ export function parseLaunchArgs(argv: string[]): LaunchArgs {
       'data-dir': { type: 'string' },
       'api-url': { type: 'string' },
       'api-key': { type: 'string' },
+      'signing-secret': { type: 'string' },
     },
   });
   const text = (value: unknown) => (typeof value === 'string' && value.length > 0 ? value : undefined);
-  return { dataDir: text(values['data-dir']), apiUrl: text(values['api-url']), apiKey: text(values['api-key']) };
+  return {
+    dataDir: text(values['data-dir']),
+    apiUrl: text(values['api-url']),
+    apiKey: text(values['api-key']),
+    signingSecret: text(values['signing-secret']),
+  };
 }

@@ -88,7 +88,10 @@ if (!app.requestSingleInstanceLock()) {
       version: app.getVersion(),
       dataDir,
       ports,
-      connection: args.apiUrl && args.apiKey ? { mode: 'remote', apiUrl: args.apiUrl, apiKey: args.apiKey } : { mode: 'embedded' },
+      connection:
+        args.apiUrl && args.apiKey
+          ? { mode: 'remote', apiUrl: args.apiUrl, apiKey: args.apiKey, ...(args.signingSecret ? { signingSecret: args.signingSecret } : {}) }
+          : { mode: 'embedded' },
       openExternal: async (url) => {
         await shell.openExternal(url);
         return true;

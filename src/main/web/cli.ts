@@ -1,5 +1,5 @@
 /**
- * `npm run web -- --port N --data-dir DIR [--api-url URL --api-key KEY]`
+ * `npm run web -- --port N --data-dir DIR [--api-url URL --api-key KEY [--signing-secret S]]`
  * Runs the main-process services in Node and serves the renderer to a browser.
  */
 import { resolve } from 'node:path';
@@ -25,6 +25,7 @@ async function main(): Promise<void> {
       'data-dir': { type: 'string' },
       'api-url': { type: 'string' },
       'api-key': { type: 'string' },
+      'signing-secret': { type: 'string' },
       'engine-port': { type: 'string' },
       'renderer-dir': { type: 'string' },
     },
@@ -43,7 +44,12 @@ async function main(): Promise<void> {
     } catch {
       fail(`--api-url is not a URL: ${values['api-url']}`);
     }
-    connection = { mode: 'remote', apiUrl: values['api-url'], apiKey: values['api-key'] };
+    connection = {
+      mode: 'remote',
+      apiUrl: values['api-url'],
+      apiKey: values['api-key'],
+      ...(values['signing-secret'] ? { signingSecret: values['signing-secret'] } : {}),
+    };
   } else {
     connection = { mode: 'embedded', enginePort: Number(values['engine-port'] ?? 0) };
   }
