@@ -47,7 +47,9 @@ export class EmbeddedEngine {
   }
 
   private async startOnce(): Promise<string> {
-    const server = await createServer({ dataDir: this.dataDir, logger: false });
+    // The app is the engine's only client: a limit ten times the server default still stops a
+    // runaway loop, but never throttles a burst of outbox replays or a full resync.
+    const server = await createServer({ dataDir: this.dataDir, logger: false, rateLimit: { limit: 6000, windowMs: 60_000 } });
     let url: string;
     try {
       url = await server.listen(this.lastPort);
