@@ -88,6 +88,17 @@ test('optimize 30 items → apply 5 → exactly those 5 move → undo', async ({
     await expect(rows.nth(1)).not.toContainText('Applied');
     await shot(page, 'optimize-conflict');
     expect(await serverTimes()).toEqual(beforeConflict);
+
+    // The schedule exports as an ICS file through a download link.
+    await goTo(page, 'Schedules');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Export Thirty posts as ICS' }).click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/\.ics$/);
+    const { readFileSync } = await import('node:fs');
+    const ics = readFileSync((await file.path()) ?? '', 'utf8');
+    expect(ics).toContain('BEGIN:VCALENDAR');
+    expect(ics.match(/BEGIN:VEVENT/g)?.length).toBe(30);
   } finally {
     await app.close();
   }
