@@ -119,5 +119,5 @@ export function basisText(basis: { kind: 'history' | 'prior' | 'blend'; sample_s
 }
 
 export function plural(n: number, word: string, many = `${word}s`): string {
-  return `${n} ${n === 1 ? word : many}`;
+  return `${n.toLocaleString('en-GB')} ${n === 1 ? word : many}`;
 }
