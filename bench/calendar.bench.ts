@@ -193,11 +193,11 @@ export default async function run(): Promise<Record<string, unknown>> {
       process.stdout.write(`${n}: ${JSON.stringify(summary)}\n`);
     }
     const tenK = figures.items_10000 as Record<string, number> | undefined;
-    figures.target_month_10000_le_800ms = tenK ? tenK.month_view_ms <= 800 && tenK.month_first_render_ms <= 800 : false;
+    figures.target_month_10000_le_800ms = (tenK?.month_view_ms ?? Infinity) <= 800 && (tenK?.month_first_render_ms ?? Infinity) <= 800;
     const app = await measureWebHost(browser);
     figures.web_host = app;
     const appTenK = app.items_10000 as Record<string, number> | undefined;
-    figures.target_month_10000_le_800ms_web_host = appTenK ? appTenK.month_view_ms <= 800 : false;
+    figures.target_month_10000_le_800ms_web_host = (appTenK?.month_view_ms ?? Infinity) <= 800;
   } finally {
     await browser.close();
     server.close();
