@@ -54,6 +54,18 @@ test('drag an item to another day → the server has the new time; Undo restores
     await toast.getByRole('button', { name: 'Undo' }).click();
     await expect.poll(serverTime).toBe(start.toISOString().replace('.000Z', 'Z'));
     await expect(page.getByRole('button', { name: /YouTube: drag-1, 15:00/ })).toBeVisible();
+
+    // The details panel cancels the post, after asking.
+    await page.getByRole('button', { name: /YouTube: drag-1, 15:00/ }).click();
+    const details = page.getByRole('complementary', { name: 'drag-1' });
+    await details.getByRole('button', { name: 'Cancel this post…' }).click();
+    await details.getByRole('button', { name: 'Yes, cancel the post' }).click();
+    // Nothing of it is left to publish, on the server or in the calendar.
+    const scheduled = async () =>
+      (await app.bridge.value<{ data: { items: Array<{ status: string }> } }>('schedules.get', { id: created.scheduleId })).data.items.filter((i) => i.status === 'scheduled').length;
+    await expect.poll(scheduled).toBe(0);
+    await expect(page.getByRole('button', { name: /YouTube: drag-1, 15:00, Scheduled/ })).toBeHidden();
+    await expect(details).toBeHidden();
   } finally {
     await app.close();
   }

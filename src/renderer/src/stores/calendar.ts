@@ -50,9 +50,13 @@ export const useCalendarStore = defineStore('calendar', () => {
     error.value = null;
     freshness.value = { fetchedAt: result.value.fetchedAt, stale: result.value.stale, source: result.value.source };
     lastCount.value = result.value.data.length;
-    if (selected.value) {
-      const current = result.value.data.find((i) => i.id === selected.value?.id);
+    const open = selected.value;
+    if (open) {
+      const current = result.value.data.find((i) => i.id === open.id);
+      const t = Date.parse(open.scheduled_time);
+      // Gone from a range that covers it (cancelled or deleted): the details panel closes.
       if (current) selected.value = current;
+      else if (t >= Date.parse(from) && t < Date.parse(to)) selected.value = null;
     }
     return result.value.data;
   }
