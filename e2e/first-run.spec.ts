@@ -37,6 +37,15 @@ test('first run → recommendations → schedule this time → calendar', async 
     await expect(page.getByRole('gridcell', { name: /^(Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday) \d{2}:00, score \d+%$/ }).first()).toBeAttached();
     await shot(page, 'first-run-recommendations');
 
+    // A heatmap cell is a keyboard-reachable shortcut to its next occurrence.
+    await page.getByRole('gridcell', { name: /^Tuesday 17:00, score/ }).first().focus();
+    await page.keyboard.press('Enter');
+    const fromCell = page.getByRole('dialog', { name: 'Schedule a post' });
+    await expect(fromCell).toContainText(/heatmap: Tuesday 17:00/);
+    await expect(fromCell.getByLabel('Date and time')).toHaveValue(/T17:00$/);
+    await fromCell.getByRole('button', { name: 'Cancel' }).click();
+    await expect(fromCell).toBeHidden();
+
     await first.getByRole('button', { name: /Schedule this time/ }).click();
     const dialog = page.getByRole('dialog', { name: 'Schedule a post' });
     await expect(dialog).toBeVisible();
