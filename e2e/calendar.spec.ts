@@ -60,12 +60,15 @@ test('drag an item to another day → the server has the new time; Undo restores
     const details = page.getByRole('complementary', { name: 'drag-1' });
     await details.getByRole('button', { name: 'Cancel this post…' }).click();
     await details.getByRole('button', { name: 'Yes, cancel the post' }).click();
-    // Nothing of it is left to publish, on the server or in the calendar.
-    const scheduled = async () =>
-      (await app.bridge.value<{ data: { items: Array<{ status: string }> } }>('schedules.get', { id: created.scheduleId })).data.items.filter((i) => i.status === 'scheduled').length;
-    await expect.poll(scheduled).toBe(0);
+    // Nothing of it is left to publish; the calendar still shows it, marked cancelled.
+    const statuses = async () =>
+      (await app.bridge.value<{ data: { items: Array<{ status: string }> } }>('schedules.get', { id: created.scheduleId })).data.items.map((i) => i.status);
+    await expect.poll(statuses).toEqual(['cancelled']);
     await expect(page.getByRole('button', { name: /YouTube: drag-1, 15:00, Scheduled/ })).toBeHidden();
-    await expect(details).toBeHidden();
+    await expect(page.getByRole('button', { name: /YouTube: drag-1, 15:00, Cancelled$/ })).toBeVisible();
+    await expect(details.locator('.badge[data-status="cancelled"]')).toHaveText('Cancelled');
+    // Nothing is offered for a cancelled post.
+    await expect(details.getByRole('button', { name: 'Cancel this post…' })).toBeHidden();
   } finally {
     await app.close();
   }

@@ -90,6 +90,14 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
     if (!found || found.item.schedule_id !== resolve(scheduleId)) throw new BridgeFailure('not_found', `item ${itemId} is not in schedule ${scheduleId}`);
     return found.item;
   };
+  // A cancelled item is a local record only (the server deleted it): nothing can change it.
+  const requireLiveItem = (scheduleId: string, itemId: string) => {
+    const item = requireItem(scheduleId, itemId);
+    if (item.status === 'cancelled') {
+      throw new BridgeFailure('validation_failed', `“${item.content_id}” is cancelled and cannot be changed`, [{ path: 'itemId', message: 'cancelled' }]);
+    }
+    return item;
+  };
   const submit = async (payload: OutboxPayload, summary: string, optimistic: () => void, local: Parameters<typeof rejection>[1]) => {
     try {
       return await sync.submit(payload, summary, optimistic);
@@ -194,7 +202,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
 
     'items.reschedule': async ({ scheduleId, itemId, scheduledTime, expectedVersion, force }) => {
       const schedule = requireSchedule(scheduleId);
-      const item = requireItem(scheduleId, itemId);
+      const item = requireLiveItem(scheduleId, itemId);
       if (!force) {
         const at = Date.parse(scheduledTime);
         if (at < clock.now()) {
@@ -216,7 +224,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
 
     'items.update': async ({ scheduleId, itemId, patch, expectedVersion }) => {
       requireSchedule(scheduleId);
-      const item = requireItem(scheduleId, itemId);
+      const item = requireLiveItem(scheduleId, itemId);
       const local = patchedItem(item, patch);
       const kind = patch.scheduled_time ? 'reschedule_item' : 'update_item';
       const result = await submit(
@@ -230,7 +238,7 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
 
     'items.cancel': async ({ scheduleId, itemId }) => {
       requireSchedule(scheduleId);
-      const item = requireItem(scheduleId, itemId);
+      const item = requireLiveItem(scheduleId, itemId);
       const local = { ...item, status: 'cancelled' as const };
       const result = await submit(
         { kind: 'cancel_item', scheduleId: item.schedule_id, itemId: item.id, ifMatch: item.version, before: item },

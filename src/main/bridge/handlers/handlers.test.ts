@@ -76,10 +76,26 @@ describe('bridge: schedules and items', () => {
     await client.call('items.update', { scheduleId, itemId: clip.id, patch: { metadata: { title: 'Clip' } } });
     expect(client.core.services.cache.item(clip.id)?.item.metadata).toEqual({ title: 'Clip' });
     await client.call('items.cancel', { scheduleId, itemId: clip.id });
-    // Cancelling an unpublished item removes it on the server, and then from the calendar.
+    // Cancelling an unpublished item removes it on the server; the calendar keeps it, cancelled.
     const server = await api.get<Schedule>(`/api/v1/scheduling/calendar/${scheduleId}?expand=items`);
     expect(server.items?.find((i) => i.id === clip.id)).toBeUndefined();
-    expect(client.core.services.cache.item(clip.id)).toBeNull();
+    const kept = client.core.services.cache.item(clip.id);
+    expect(kept?.item.status).toBe('cancelled');
+    expect(kept?.pending).toBe(false);
+    const listed = (await get<{ items: CalendarItem[] }>(scheduleId)).items.find((i) => i.id === clip.id);
+    expect(listed).toMatchObject({ status: 'cancelled', pending: false });
+    const inRange = await client.call<{ data: CalendarItem[] }>('calendar.range', { from: '2030-01-14T00:00:00Z', to: '2030-01-15T00:00:00Z' });
+    expect(inRange.data.map((i) => [i.id, i.status])).toEqual([[clip.id, 'cancelled']]);
+    // The list counts stay the server's: the cancelled clip is not counted.
+    const summary = (await client.call<{ data: Array<{ id: string; item_count: number; counts: Record<string, number> }> }>('schedules.list', {})).data.find((s) => s.id === scheduleId);
+    expect(summary?.counts).toEqual({ scheduled: 3 });
+    // It survives a full resync while its schedule exists.
+    await client.core.services.sync.fullLoad(null);
+    expect(client.core.services.cache.item(clip.id)?.item.status).toBe('cancelled');
+    // Nothing can change a cancelled item (the server no longer has it).
+    const again = await client.raw('items.reschedule', { scheduleId, itemId: clip.id, scheduledTime: '2030-01-20T15:00:00Z' });
+    expect(again.error?.code).toBe('validation_failed');
+    expect(client.core.services.cache.item(clip.id)?.item.status).toBe('cancelled');
     // A drop into the past is refused unless forced.
     const evening = (await get<{ items: CalendarItem[] }>(scheduleId)).items.find((i) => i.content_id === 'evening') as CalendarItem;
     const refused = await client.raw('items.reschedule', { scheduleId, itemId: evening.id, scheduledTime: '2020-01-01T00:00:00Z' });

@@ -79,6 +79,30 @@ describe('cache store', () => {
     opened.db.close();
   });
 
+  it('keeps a cancelled (server-deleted) item as cancelled, through replays and a full resync', () => {
+    const opened = openCacheDatabase(join(dir.path, 'cancelled'));
+    const cache = new CacheStore(opened.db);
+    const created = event(1, 'schedule.created', { ...schedule, items: [item('i1', '2030-01-02T10:00:00Z'), item('i2', '2030-01-02T18:00:00Z')] });
+    cache.write(() => cache.applyEvents([created]));
+    // Deleting an unpublished item is how the server cancels it; its data is the item as it was.
+    cache.write(() => cache.applyEvents([event(2, 'item.deleted', { ...item('i1', '2030-01-02T10:00:00Z') })]));
+    const day = [Date.parse('2030-01-02T00:00:00Z'), Date.parse('2030-01-03T00:00:00Z')] as const;
+    expect(cache.range(...day).map((i) => [i.id, i.status])).toEqual([['i1', 'cancelled'], ['i2', 'scheduled']]);
+    expect(cache.itemsOf('sch_1').find((i) => i.id === 'i1')?.status).toBe('cancelled');
+    expect(cache.item('i1')).toMatchObject({ pending: false, item: { version: 2 } });
+    // The counts stay the server's (which no longer has i1).
+    expect(cache.listSchedules()[0]?.counts).toEqual({ scheduled: 1 });
+    // A snapshot of the live item that crosses the delete (same version) does not revive it.
+    cache.putIfNewer(item('i1', '2030-01-02T10:00:00Z'));
+    expect(cache.item('i1')?.item.status).toBe('cancelled');
+    // A full resync keeps it while its schedule exists, and drops it with the schedule.
+    cache.write(() => cache.replaceAll([schedule], [item('i2', '2030-01-02T18:00:00Z')]));
+    expect(cache.range(...day).map((i) => [i.id, i.status])).toEqual([['i1', 'cancelled'], ['i2', 'scheduled']]);
+    cache.write(() => cache.replaceAll([], []));
+    expect(cache.item('i1')).toBeNull();
+    opened.db.close();
+  });
+
   it('serves hot reads from memory until the mirror changes', () => {
     const opened = openCacheDatabase(join(dir.path, 'l1'));
     const cache = new CacheStore(opened.db);

@@ -229,6 +229,20 @@ export class CacheStore {
     });
   }
 
+  /**
+   * Keeps a cancelled item as a local record: the server deletes an unpublished item when it is
+   * cancelled, but the calendar still shows it (badge "Cancelled", not draggable). The version
+   * goes one past the server's last so a replayed event of the live item never revives it.
+   */
+  markItemCancelled(id: string, last?: Item | null): void {
+    const row = this.item(id);
+    const current = row?.item ?? last ?? null;
+    if (!current) return;
+    const settled = row !== null && !row.pending && current.status === 'cancelled';
+    const version = settled ? current.version : Math.max(current.version, last?.version ?? 0) + 1;
+    this.putItem({ ...current, status: 'cancelled', version }, false);
+  }
+
   removeItem(id: string): void {
     this.moveInL1(id, this.stmts.itemMeta.get(id)?.time_ms, null, 0);
     this.stmts.deleteItem.run(id);
@@ -259,6 +273,9 @@ export class CacheStore {
     return this.memo('schedules', () => {
       const counts = new Map<string, Record<string, number>>();
       for (const row of this.stmts.counts.all()) {
+        // Cancelled rows of a live schedule are local records (the server deleted them); the
+        // counts stay the server's. A cancelled schedule's items are cancelled on the server too.
+        if (row.status === 'cancelled' && this.schedules().get(row.schedule_id)?.record.status !== 'cancelled') continue;
         const entry = counts.get(row.schedule_id) ?? {};
         entry[row.status] = row.n;
         counts.set(row.schedule_id, entry);
@@ -336,10 +353,14 @@ export class CacheStore {
     return this.memo(`items:${scheduleId}`, () => this.withSchedules(this.parseRows(this.stmts.itemsOf.all(scheduleId)), null));
   }
 
-  /** Replaces the mirror with the server's full state, keeping rows that still wait in the outbox. */
+  /**
+   * Replaces the mirror with the server's full state, keeping rows that still wait in the outbox
+   * and the cancelled items (local records) of schedules the server still has.
+   */
   replaceAll(schedules: ScheduleRecord[], items: Item[]): void {
     this.buckets.clear();
-    this.db.prepare('DELETE FROM items WHERE pending = 0').run();
+    const live = JSON.stringify(schedules.map((s) => s.id));
+    this.db.prepare("DELETE FROM items WHERE pending = 0 AND (status <> 'cancelled' OR schedule_id NOT IN (SELECT value FROM json_each(?)))").run(live);
     this.db.prepare('DELETE FROM schedules WHERE pending = 0').run();
     const pendingItems = new Set(this.db.prepare<[], { id: string }>('SELECT id FROM items WHERE pending = 1').all().map((r) => r.id));
     const pendingSchedules = new Set(this.db.prepare<[], { id: string }>('SELECT id FROM schedules WHERE pending = 1').all().map((r) => r.id));
@@ -401,7 +422,8 @@ export class CacheStore {
         return;
       }
       case 'item.deleted':
-        this.removeItem(String(data.id));
+        // Deleting an unpublished item is how the server cancels it.
+        this.markItemCancelled(String(data.id), data as unknown as Item);
         changes.items = true;
         changes.schedules = true;
         return;

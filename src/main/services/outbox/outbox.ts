@@ -260,6 +260,11 @@ function alreadyApplied(entry: StoredEntry, error: ApiClientError): boolean {
 /** Writes the server's answer for a sent entry into the cache (inside `complete`). */
 export function applySent(cache: CacheStore, outbox: OutboxStore, entry: StoredEntry, result: unknown): void {
   const p = entry.payload;
+  // A 404 on a cancel counts as sent with no answer: the item is gone, so it is cancelled.
+  if (p.kind === 'cancel_item') {
+    cache.markItemCancelled(outbox.resolve(p.itemId), (result as Item | null | undefined) ?? null);
+    return;
+  }
   if (result === null || result === undefined) return;
   switch (p.kind) {
     case 'create_schedule': {
@@ -290,10 +295,6 @@ export function applySent(cache: CacheStore, outbox: OutboxStore, entry: StoredE
     case 'reschedule_item':
     case 'update_item':
       cache.putItem(result as Item);
-      return;
-    case 'cancel_item':
-      // The server deletes an unpublished item (its answer is the item as it was).
-      cache.removeItem(outbox.resolve(p.itemId));
       return;
     case 'apply_optimization':
       for (const item of (result as { items?: Item[] }).items ?? []) cache.putIfNewer(item);
