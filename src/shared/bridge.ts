@@ -350,6 +350,8 @@ export const bridgeEvents = {
     scheduleIds: z.array(z.string()).optional(),
   }),
   activity: ActivityEntrySchema,
+  /** An optimization finished (announced once per id): how a `queued` optimize.run ends. */
+  'optimization.completed': OptimizationResultSchema,
 } as const;
 
 export type BridgeMethods = typeof bridgeMethods;

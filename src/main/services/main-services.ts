@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import type { ServerEvent } from '../../shared/api/events';
+import { OptimizationResultSchema, type OptimizationResult } from '../../shared/api/resources';
 import type { BridgeEventName, BridgeEventPayload, Settings } from '../../shared/bridge';
 import type { HostPorts } from '../ports';
 import { describeEvent } from './activity/activity';
@@ -74,8 +75,29 @@ export class MainServices {
   /** Listeners of applied live events (each event once, in seq order). */
   readonly appliedListeners = new Set<(events: ServerEvent[]) => void>();
 
+  private readonly announcedOptimizations = new Set<string>();
+
+  /** Whether the renderer was told this optimization finished. */
+  optimizationAnnounced(id: string): boolean {
+    return this.announcedOptimizations.has(id);
+  }
+
+  /** Tells the renderer an optimization finished (from the live event or a follow-up), once per id. */
+  announceOptimization(result: OptimizationResult): void {
+    if (result.status === 'queued' || result.status === 'running' || this.announcedOptimizations.has(result.optimization_id)) return;
+    // Only recent ids matter (a run and its live event arrive close together).
+    if (this.announcedOptimizations.size >= 500) this.announcedOptimizations.clear();
+    this.announcedOptimizations.add(result.optimization_id);
+    this.options.emit('optimization.completed', result);
+  }
+
   private onServerEvents(events: ServerEvent[]): void {
     for (const listener of this.appliedListeners) listener(events);
+    for (const event of events) {
+      if (event.type !== 'optimization.completed') continue;
+      const parsed = OptimizationResultSchema.safeParse(event.data);
+      if (parsed.success) this.announceOptimization(parsed.data);
+    }
     const entries = events.map(describeEvent);
     try {
       this.cache.write(() => {

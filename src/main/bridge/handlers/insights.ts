@@ -3,7 +3,7 @@
  * optimize.run/apply, and the metrics CSV import.
  */
 import { randomUUID } from 'node:crypto';
-import type { Heatmap, RecommendationList } from '../../../shared/api/resources';
+import type { Heatmap, OptimizationResult, RecommendationList } from '../../../shared/api/resources';
 import type { Clock } from '../../ports';
 import type { SchedulingApi } from '../../services/api-client/scheduling-api';
 import type { TTL } from '../../services/cache/cache-store';
@@ -19,6 +19,15 @@ type InsightMethods = 'recommendations.get' | 'recommendations.heatmap' | 'optim
 /** How long a first (uncached) read may wait for the server before saying it is offline. */
 const FIRST_FETCH_TIMEOUT_MS = 5000;
 
+/** How long optimize.run follows a queued job before answering `queued`. */
+const RUN_WAIT_MS = 10_000;
+/** A queued job is followed this long for its completion (besides the live event). */
+const FOLLOW_MS = 15 * 60_000;
+const FOLLOW_EVERY_MS = 2000;
+
+const unfinished = (r: OptimizationResult) => r.status === 'queued' || r.status === 'running';
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
 export function insightHandlers(
   services: MainServices,
   clock: Clock,
@@ -26,6 +35,21 @@ export function insightHandlers(
   onRefreshed: (scope: 'recommendations') => void,
 ): Pick<BridgeHandlers, InsightMethods> {
   const { cache, sync } = services;
+
+  /** Polls a queued job in case the live socket misses its event (offline, another server). */
+  const followOptimization = async (client: SchedulingApi, id: string): Promise<void> => {
+    const until = clock.now() + FOLLOW_MS;
+    while (clock.now() < until && !services.optimizationAnnounced(id)) {
+      await sleep(FOLLOW_EVERY_MS);
+      if (services.optimizationAnnounced(id)) return;
+      try {
+        const result = await client.getOptimization(id);
+        if (!unfinished(result)) return services.announceOptimization(result);
+      } catch {
+        // Unreachable for now: the live event or the next poll will tell.
+      }
+    }
+  };
   const api = (): SchedulingApi => {
     const current = services.api;
     if (!current) throw new BridgeFailure('offline', 'no server is configured (see Settings → Connection)');
@@ -71,12 +95,14 @@ export function insightHandlers(
       guarded(async () => {
         const client = api();
         let result = await client.optimize(services.outbox.resolve(scheduleId), constraints, `cadence-opt-${randomUUID()}`);
-        // Large jobs answer 202 queued: follow them until they finish.
-        const deadline = clock.now() + 120_000;
-        while ((result.status === 'queued' || result.status === 'running') && clock.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 500));
+        // Large jobs answer 202 queued: follow them a little, then answer `queued`; the
+        // `optimization.completed` bridge event carries the result when it is done.
+        const deadline = clock.now() + RUN_WAIT_MS;
+        while (unfinished(result) && clock.now() < deadline) {
+          await sleep(500);
           result = await client.getOptimization(result.optimization_id);
         }
+        if (unfinished(result)) void followOptimization(client, result.optimization_id);
         return result;
       }),
 

@@ -2,6 +2,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { OptimizationResult } from '../../../shared/api/resources';
+import { bridge } from '../bridge/client';
 
 export type RowState = { state: 'applied' | 'conflict' | 'undone'; message?: string };
 
@@ -11,5 +12,23 @@ export const useOptimizeStore = defineStore('optimize', () => {
   const selected = ref<Set<string>>(new Set());
   const rowState = ref<Record<string, RowState>>({});
   const lastApplied = ref<Array<{ itemId: string; from: string }>>([]);
-  return { scheduleId, result, selected, rowState, lastApplied };
+
+  /** Shows a result with every proposed change selected. */
+  function show(next: OptimizationResult): void {
+    result.value = next;
+    selected.value = new Set((next.changes ?? []).map((ch) => ch.item_id));
+  }
+
+  let started = false;
+  /** A queued run (large schedules) finishes later: its result replaces the "queued" one. */
+  function start(): void {
+    if (started) return;
+    started = true;
+    bridge().on('optimization.completed', (done) => {
+      const current = result.value;
+      if (current && current.optimization_id === done.optimization_id && (current.status === 'queued' || current.status === 'running')) show(done);
+    });
+  }
+
+  return { scheduleId, result, selected, rowState, lastApplied, show, start };
 });
