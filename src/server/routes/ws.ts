@@ -5,6 +5,7 @@
  *  - `GET /ws/schedules/{id}` streams one schedule (the guide's path), `?since=N` to replay.
  * Every client message is parsed with the shared schema; a bad one gets an `error` message.
  */
+import type { Duplex } from 'node:stream';
 import websocket from '@fastify/websocket';
 import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sql } from 'kysely';
@@ -67,13 +68,30 @@ export async function registerLiveUpdates(
   const connections = new Set<Connection>();
   const metrics = createLiveMetrics(registration.registry, () => connections.size);
 
+  let closing = false;
   await app.register(websocket, {
     options: { maxPayload: options.maxMessageBytes },
-    // Tell clients why (1001) instead of the default bare close; terminate stragglers.
+    // Replaces the plugin's default, so it must also do what that one does. Fastify stops the
+    // HTTP server before any onClose hook runs (ours included) and waits for every socket, and
+    // an upgrade socket is outside Node's HTTP bookkeeping: nothing else ever ends one.
     preClose(done) {
+      closing = true;
+      // A handshake already past routing (e.g. awaiting its credential check) is refused with
+      // 503 and its socket destroyed by ws, instead of opening a connection nobody closes.
+      app.websocketServer.close();
+      // Tell clients why (1001) instead of a bare close; terminate stragglers.
       for (const connection of connections) connection.shutdown();
       done();
     },
+  });
+  // An upgrade that arrives while closing gets Fastify's 503 from the plugin's listener (which
+  // runs first), written to a socket that Node leaves open, half-open once the client hangs
+  // up: end it once the answer is out.
+  app.server.on('upgrade', (_request, socket: Duplex) => {
+    if (!closing) return;
+    setImmediate(() => {
+      if (!socket.destroyed) socket.end(() => socket.destroy());
+    });
   });
 
   let relay: PgEventRelay | null = null;

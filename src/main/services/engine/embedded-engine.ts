@@ -72,11 +72,12 @@ export class EmbeddedEngine {
     const server = this.server;
     this.server = null;
     if (server) {
-      // Closing waits for in-flight requests and the server's close hooks. Rarely (after an
-      // in-process stop/start with a live socket) it never finishes; the app's quit and a
-      // connection switch must not hang on that: connections are forced closed after a grace
-      // period, and after a second one the close is left to finish on its own. The listening
-      // socket is closed at once either way, so the port is free.
+      // Closing waits for in-flight requests and the server's close hooks. It used to hang when
+      // the live connection reconnected into the close (an upgrade socket nobody ended; fixed in
+      // routes/ws.ts, see ws-close.test.ts). This stays as a safety net so the app's quit and a
+      // connection switch never hang on a close: HTTP connections are forced closed after a
+      // grace period (upgrade sockets are not among them), and after a second one the close is
+      // left to finish on its own. The listening socket is closed at once, so the port is free.
       const grace = this.options.closeGraceMs ?? 3000;
       let timer: NodeJS.Timeout | null = null;
       const closing = server.close();
