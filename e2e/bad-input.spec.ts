@@ -69,3 +69,44 @@ test('CSV: an unknown platform is reported on its row and blocks the import', as
     await app.close();
   }
 });
+
+test('the editor warns about spacing and the daily cap next to the time field, and still saves', async ({ page }) => {
+  const app = await openApp(page);
+  try {
+    const created = await app.bridge.value<{ scheduleId: string }>('schedules.create', {
+      title: 'Spacing check',
+      timezone: 'UTC',
+      items: [
+        { content_id: 'morning', platform: 'youtube', scheduled_time: '2030-06-10T09:00:00Z' },
+        { content_id: 'afternoon', platform: 'youtube', scheduled_time: '2030-06-10T15:00:00Z' },
+      ],
+    });
+    await page.getByRole('button', { name: 'New post' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Schedule a post' });
+    await dialog.getByLabel('Schedule', { exact: true }).selectOption({ label: 'Spacing check (UTC)' });
+    await dialog.getByLabel('Platform').selectOption('youtube');
+    await dialog.getByLabel('Content ID').fill('evening');
+    await dialog.getByLabel('Time zone').selectOption('UTC');
+    const when = dialog.getByLabel('Date and time');
+    // 1 h after "afternoon", and a third YouTube post that day (the cap is 2).
+    await when.fill('2030-06-10T16:00');
+    await expect(when).toHaveAccessibleDescription(/Spacing: 1 h from another post on youtube/);
+    await expect(when).toHaveAccessibleDescription(/Daily cap: 3 posts on youtube on 2030-06-10/);
+    // A warning, not an error: the field is not invalid.
+    await expect(when).not.toHaveAttribute('aria-invalid', 'true');
+    await shot(page, 'editor-spacing-warning');
+    // A free time clears the warnings.
+    await when.fill('2030-06-11T16:00');
+    await expect(dialog.locator('#ed-when-warn li')).toHaveCount(0);
+    // Saving the warned time is the person's call.
+    await when.fill('2030-06-10T16:00');
+    await expect(dialog.locator('#ed-when-warn li')).toHaveCount(2);
+    await dialog.getByRole('button', { name: 'Schedule', exact: true }).click();
+    await expect(dialog).toBeHidden();
+    await expect
+      .poll(async () => (await app.bridge.value<{ data: { items: Array<{ content_id: string }> } }>('schedules.get', { id: created.scheduleId })).data.items.map((i) => i.content_id))
+      .toEqual(['morning', 'afternoon', 'evening']);
+  } finally {
+    await app.close();
+  }
+});

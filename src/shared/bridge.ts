@@ -283,9 +283,28 @@ export const bridgeMethods = {
   },
 
   'items.add': { input: z.object({ scheduleId: IdSchema, item: NewItemSchema }).strict(), output: WriteResultSchema.extend({ itemId: z.string() }) },
-  /** Checks a new time against spacing, daily cap and the past before anything is committed. */
+  /**
+   * Checks a time against spacing, daily cap and the past before anything is committed: for an
+   * existing item (itemId: a move) or a proposed new one (platform and optional channel, no
+   * itemId: the editor before items.add; its violations name only the existing posts).
+   */
   'items.check': {
-    input: z.object({ scheduleId: IdSchema, itemId: IdSchema, scheduledTime: InstantSchema }).strict(),
+    input: z
+      .object({
+        scheduleId: IdSchema,
+        itemId: IdSchema.optional(),
+        platform: PlatformSchema.optional(),
+        channel: NewItemSchema.shape.channel,
+        scheduledTime: InstantSchema,
+      })
+      .strict()
+      .superRefine((input, ctx) => {
+        if (input.itemId && (input.platform || input.channel)) {
+          ctx.addIssue({ code: 'custom', path: ['platform'], message: 'an existing item keeps its platform and channel; give itemId or platform, not both' });
+        } else if (!input.itemId && !input.platform) {
+          ctx.addIssue({ code: 'custom', path: ['platform'], message: 'give the itemId of an existing item, or the platform of a new one' });
+        }
+      }),
     output: z.object({ violations: z.array(ViolationSchema) }),
   },
   'items.reschedule': {

@@ -2,6 +2,7 @@
  * schedules.*, calendar.range and items.*: reads answer from the cache at once (with how fresh
  * they are, refreshing in the background when stale); writes go through the outbox.
  */
+import type { Platform } from '../../../shared/api/common';
 import type { Item } from '../../../shared/api/resources';
 import type { ConflictDataSchema } from '../../../shared/bridge';
 import type { z } from 'zod';
@@ -176,22 +177,24 @@ export function calendarHandlers(services: MainServices, clock: Clock): Pick<Bri
       return { queued: result.queued, outboxId: result.outboxId, itemId: created?.id ?? services.outbox.resolve(localId) };
     },
 
-    'items.check': ({ scheduleId, itemId, scheduledTime }) =>
+    'items.check': ({ scheduleId, itemId, platform, channel, scheduledTime }) =>
       guarded(() => {
         const schedule = requireSchedule(scheduleId);
-        const item = requireItem(scheduleId, itemId);
+        // An existing item (a move), or a proposed new one (the editor, before items.add).
+        const item = itemId ? requireItem(scheduleId, itemId) : null;
+        const target = item ? { id: item.id, channel: item.channel, platform: item.platform } : { id: null, channel: channel ?? (platform as Platform), platform: platform as Platform };
         const at = Date.parse(scheduledTime);
         const day = 24 * 3600_000;
         // Everything that shares the channel within a day either side (spacing and daily caps).
         const others = cache
           .range(at - 2 * day, at + 2 * day)
-          .filter((o) => o.channel === item.channel && o.id !== item.id && isCounted(o.status))
+          .filter((o) => o.channel === target.channel && o.id !== target.id && isCounted(o.status))
           .map((o) => ({ id: o.id, scheduledMs: Date.parse(o.scheduled_time) }));
         return {
           violations: checkPlacement({
-            itemId: item.id,
-            channel: item.channel,
-            platform: platformInfo(services, item.platform, clock),
+            itemId: target.id,
+            channel: target.channel,
+            platform: platformInfo(services, target.platform, clock),
             scheduledMs: at,
             timezone: schedule.record.timezone,
             nowMs: clock.now(),

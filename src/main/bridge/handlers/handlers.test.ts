@@ -66,6 +66,31 @@ describe('bridge: schedules and items', () => {
     expect(past.violations.map((v) => v.constraint)).toContain('past');
   });
 
+  it('items.check also checks a proposed new item (no itemId) before items.add', async () => {
+    type Check = { violations: Array<{ constraint: string; item_ids: string[]; message: string }> };
+    const items = (await get<{ items: CalendarItem[] }>(scheduleId)).items;
+    const teaser = items.find((i) => i.content_id === 'teaser') as CalendarItem;
+    // 1 h after the teaser on YouTube's channel: too close (naming only the existing post), and a
+    // third YouTube post on Jan 10 in New York (teaser, evening): over the cap of 2.
+    const close = await client.call<Check>('items.check', { scheduleId, platform: 'youtube', scheduledTime: '2030-01-10T16:00:00Z' });
+    expect(close.violations.map((v) => v.constraint)).toEqual(['min_spacing_minutes', 'max_per_day']);
+    expect(close.violations[0]?.item_ids).toEqual([teaser.id]);
+    // Another day, far enough from everything: fine.
+    expect((await client.call<Check>('items.check', { scheduleId, platform: 'youtube', scheduledTime: '2030-01-13T15:00:00Z' })).violations).toEqual([]);
+    // The same time on another channel of the platform is free.
+    expect((await client.call<Check>('items.check', { scheduleId, platform: 'youtube', channel: 'youtube:@other', scheduledTime: '2030-01-10T16:00:00Z' })).violations).toEqual([]);
+    const past = await client.call<Check>('items.check', { scheduleId, platform: 'tiktok', scheduledTime: '2020-01-01T00:00:00Z' });
+    expect(past.violations).toEqual([{ constraint: 'past', item_ids: [], message: expect.stringContaining('in the past') }]);
+    // Nothing was added by checking.
+    expect((await get<{ items: CalendarItem[] }>(scheduleId)).items).toHaveLength(items.length);
+    // Either an existing item or a platform: the error names the field.
+    const neither = await client.raw('items.check', { scheduleId, scheduledTime: '2030-01-10T16:00:00Z' });
+    expect(neither.error?.code).toBe('validation_failed');
+    expect((neither.error as { details?: Array<{ path: string }> } | undefined)?.details?.map((d) => d.path)).toContain('platform');
+    const both = await client.raw('items.check', { scheduleId, itemId: teaser.id, platform: 'tiktok', scheduledTime: '2030-01-10T16:00:00Z' });
+    expect(both.error?.code).toBe('validation_failed');
+  });
+
   it('reschedules, edits and cancels through the server, keeping versions', async () => {
     const clip = (await get<{ items: CalendarItem[] }>(scheduleId)).items.find((i) => i.content_id === 'clip') as CalendarItem;
     const moved = await client.call<{ queued: boolean }>('items.reschedule', { scheduleId, itemId: clip.id, scheduledTime: '2030-01-14T15:00:00Z' });

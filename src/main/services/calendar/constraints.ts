@@ -8,7 +8,8 @@ import type { PlatformInfo } from '../../../shared/api/resources';
 import { localDayKey, toInstant } from '../../../shared/time';
 
 export interface CheckInput {
-  itemId: string;
+  /** The item being moved; null for a proposed new one (not yet added). */
+  itemId: string | null;
   channel: string;
   platform: PlatformInfo;
   scheduledMs: number;
@@ -30,8 +31,9 @@ function hm(minutes: number): string {
 
 export function checkPlacement(input: CheckInput): Violation[] {
   const out: Violation[] = [];
+  const self = input.itemId === null ? [] : [input.itemId];
   if (input.scheduledMs < input.nowMs) {
-    out.push({ constraint: 'past', item_ids: [input.itemId], message: 'this time is in the past; the item would be published at once' });
+    out.push({ constraint: 'past', item_ids: self, message: 'this time is in the past; the item would be published at once' });
   }
   const spacing = input.platform.default_min_spacing_minutes;
   const tooClose = input.others.filter((o) => o.id !== input.itemId && Math.abs(o.scheduledMs - input.scheduledMs) < spacing * 60_000);
@@ -39,7 +41,7 @@ export function checkPlacement(input: CheckInput): Violation[] {
     const nearest = Math.min(...tooClose.map((o) => Math.abs(o.scheduledMs - input.scheduledMs))) / 60_000;
     out.push({
       constraint: 'min_spacing_minutes',
-      item_ids: [input.itemId, ...tooClose.map((o) => o.id)],
+      item_ids: [...self, ...tooClose.map((o) => o.id)],
       message: `${hm(nearest)} from another post on ${input.channel}; ${input.platform.name} posts should be at least ${hm(spacing)} apart`,
     });
   }
@@ -49,7 +51,7 @@ export function checkPlacement(input: CheckInput): Violation[] {
   if (sameDay.length + 1 > cap) {
     out.push({
       constraint: 'max_per_day',
-      item_ids: [input.itemId, ...sameDay.map((o) => o.id)],
+      item_ids: [...self, ...sameDay.map((o) => o.id)],
       message: `${sameDay.length + 1} posts on ${input.channel} on ${day} (${input.timezone}); the limit is ${cap} a day`,
     });
   }
