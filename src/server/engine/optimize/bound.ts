@@ -6,6 +6,7 @@
  * tighten it. Its best is at least as weak as the LP bound, never stronger.
  */
 import type { Group } from './problem';
+import { maximalSpacingWindows } from './spacing-windows';
 
 export function lagrangianBound(group: Group, feasibleValue: number, deadline: number, maxIterations = 300): number {
   const items = group.items;
@@ -32,22 +33,7 @@ export function lagrangianBound(group: Group, feasibleValue: number, deadline: n
   });
 
   // Spacing windows [from, to) over time indices (the same maximal windows as the MILP).
-  const wFrom: number[] = [];
-  const wTo: number[] = [];
-  const s = group.spacingMs;
-  if (s > 0) {
-    let prevStart = Number.NEGATIVE_INFINITY;
-    let end = 0;
-    for (let p = 0; p < numT; p++) {
-      const tau = times[p] as number;
-      while (end < numT && (times[end] as number) < tau + s) end++;
-      if ((times[end - 1] as number) >= prevStart + s && end - p >= 2) {
-        wFrom.push(p);
-        wTo.push(end);
-      }
-      prevStart = tau;
-    }
-  }
+  const { from: wFrom, to: wTo } = maximalSpacingWindows(times, numT, group.spacingMs);
   const days: number[] = [];
   const dayLeft: number[] = [];
   const dayIdx = new Int32Array(numT).fill(-1);

@@ -6,6 +6,7 @@
  *  - daily cap: Σ y on a local day ≤ the capacity the fixed items leave.
  */
 import type { Group } from './problem';
+import { maximalSpacingWindows } from './spacing-windows';
 
 export interface MilpModel {
   numCols: number;
@@ -139,19 +140,11 @@ export function buildGroupModel(group: Group, options: BuildOptions = {}): Built
     if (!useSpacing || group.spacingMs <= 0) colUpper[numX + t] = n;
   }
 
-  const s = group.spacingMs;
-  if (useSpacing && s > 0) {
-    let prevStart = Number.NEGATIVE_INFINITY;
-    let end = 0;
-    for (let p = 0; p < numT; p++) {
-      const tau = times[p] as number;
-      while (end < numT && (times[end] as number) < tau + s) end++;
-      // W(τ) matters only if it reaches past the previous window (else it is contained in it).
-      if ((times[end - 1] as number) >= prevStart + s && end - p >= 2) {
-        for (let q = p; q < end; q++) rows.push(numX + q, 1);
-        rows.endRow(0, 1);
-      }
-      prevStart = tau;
+  if (useSpacing) {
+    const windows = maximalSpacingWindows(times, numT, group.spacingMs);
+    for (let w = 0; w < windows.from.length; w++) {
+      for (let q = windows.from[w] as number; q < (windows.to[w] as number); q++) rows.push(numX + q, 1);
+      rows.endRow(0, 1);
     }
   }
 
