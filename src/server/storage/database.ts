@@ -52,16 +52,7 @@ async function openSqlite(dataDir: string): Promise<Storage> {
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
   await migrateToLatest(db, 'sqlite');
-  return {
-    db,
-    dialect: 'sqlite',
-    async ping() {
-      await sql`select 1`.execute(db);
-    },
-    async close() {
-      await db.destroy();
-    },
-  };
+  return storageOver(db, 'sqlite');
 }
 
 async function openPostgres(url: string, schema: string | undefined): Promise<Storage> {
@@ -72,9 +63,13 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   if (schema) await pool.query(`create schema if not exists ${schema}`);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   await migrateToLatest(db, 'postgres', schema);
+  return storageOver(db, 'postgres');
+}
+
+function storageOver(db: Kysely<Database>, dialect: DialectName): Storage {
   return {
     db,
-    dialect: 'postgres',
+    dialect,
     async ping() {
       await sql`select 1`.execute(db);
     },
