@@ -22,6 +22,19 @@ export const FAST_TUNING: NonNullable<CoreOptions['tuning']> = {
   syncRetry: { baseMs: 30, maxMs: 300 },
 };
 
+/** A core as the web host builds it (file secrets, JSON settings, notifications as bridge events). */
+export function createTestCore(options: Pick<CoreOptions, 'dataDir' | 'connection' | 'engineProbeIntervalMs' | 'tuning'>): CadenceCore {
+  let core: CadenceCore | null = null;
+  core = createCore({
+    host: 'web',
+    version: '0.0.0-test',
+    ports: webHostPorts(options.dataDir, () => core?.events ?? null),
+    openExternal: async () => false,
+    ...options,
+  });
+  return core;
+}
+
 export async function startClientCore(options: {
   apiUrl: string;
   apiKey: string;
@@ -31,14 +44,9 @@ export async function startClientCore(options: {
   const dir = options.dataDir ? null : tempDir('cadence-client-');
   const dataDir = options.dataDir ?? join((dir as { path: string }).path, 'data');
   const events: ClientCore['events'] = [];
-  let core: CadenceCore | null = null;
-  core = createCore({
-    host: 'web',
-    version: '0.0.0-test',
+  const core = createTestCore({
     dataDir,
-    ports: webHostPorts(dataDir, () => core?.events ?? null),
     connection: { mode: 'remote', apiUrl: options.apiUrl, apiKey: options.apiKey },
-    openExternal: async () => false,
     engineProbeIntervalMs: 60_000,
     tuning: options.tuning ?? FAST_TUNING,
   });

@@ -3,29 +3,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCore, type CadenceCore } from '../../core';
+import type { CadenceCore } from '../../core';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
-import { FAST_TUNING, waitFor } from '../../testing/client-core';
+import { FAST_TUNING, createTestCore, waitFor } from '../../testing/client-core';
 import { tempDir } from '../../testing/temp';
-import { webHostPorts } from '../../web/web-ports';
 
 const dir = tempDir('cadence-conn-');
 const dataDir = join(dir.path, 'data');
 let remote: ApiServer;
 
 function makeCore(): CadenceCore {
-  let core: CadenceCore | null = null;
-  core = createCore({
-    host: 'web',
-    version: '0.0.0-test',
-    dataDir,
-    ports: webHostPorts(dataDir, () => core?.events ?? null),
-    connection: { mode: 'embedded' },
-    openExternal: async () => false,
-    engineProbeIntervalMs: 200,
-    tuning: FAST_TUNING,
-  });
-  return core;
+  return createTestCore({ dataDir, connection: { mode: 'embedded' }, engineProbeIntervalMs: 200, tuning: FAST_TUNING });
 }
 
 async function call<T>(core: CadenceCore, method: string, input: unknown = {}): Promise<T> {
