@@ -4,10 +4,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { createCore, type CadenceCore } from '../core';
+import type { CadenceCore } from '../core';
+import { createTestCore } from '../testing/client-core';
 import { tempDir } from '../testing/temp';
 import { startWebHost, type WebHost } from './web-host';
-import { webHostPorts } from './web-ports';
 
 let core: CadenceCore;
 let host: WebHost;
@@ -18,15 +18,7 @@ beforeAll(async () => {
   mkdirSync(rendererDir);
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>Cadence</title>');
   const dataDir = join(dir.path, 'data');
-  core = createCore({
-    host: 'web',
-    version: '9.9.9',
-    dataDir,
-    ports: webHostPorts(dataDir, () => core?.events ?? null),
-    connection: { mode: 'embedded' },
-    openExternal: async () => false,
-    engineProbeIntervalMs: 200,
-  });
+  core = createTestCore({ dataDir, connection: { mode: 'embedded' }, engineProbeIntervalMs: 200 });
   await core.start();
   host = await startWebHost({ core, rendererDir, port: 0 });
 });
@@ -109,7 +101,7 @@ describe('web host', () => {
   it('answers calls, and names the field when a payload fails its schema', async () => {
     const client = await connect();
     const info = await client.call('app.info', {});
-    expect(info).toMatchObject({ ok: true, value: { name: 'Cadence', host: 'web', version: '9.9.9' } });
+    expect(info).toMatchObject({ ok: true, value: { name: 'Cadence', host: 'web', version: '0.0.0-test' } });
     const bad = await client.call('settings.update', { theme: 'purple' });
     expect(bad.ok).toBe(false);
     expect(bad.error?.code).toBe('validation_failed');
