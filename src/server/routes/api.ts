@@ -11,7 +11,7 @@ import { ApiError, parseOr400 } from '../errors';
 import { principalCacheFor } from '../http/principal-cache';
 import { accountOf } from '../http/request';
 import type { ResolvedHttpOptions } from '../http/options';
-import { findSchedule, itemCounts, itemJson, itemsOf, listSchedules, scheduleJson, scheduleMetrics, tallyOf } from '../storage/calendar';
+import { findSchedule, itemCounts, itemJson, itemsOf, itemsOfSchedules, listSchedules, scheduleJson, scheduleMetrics, tallyOf, type ItemTally, type ScheduleRow } from '../storage/calendar';
 import { grantFromApiKey, grantFromRefreshToken } from '../storage/tokens';
 import { runBatch } from './ops/batch';
 import { addItems, canonicalInstant, createSchedule, deleteItem, deleteSchedule, patchItem, patchSchedule } from './ops/calendar';
@@ -57,6 +57,35 @@ function parseExpand(query: Query): Set<string> {
     }
   });
   return new Set(wanted);
+}
+
+/**
+ * A list page with `expand=items` holds whole schedules and at most this many items (always at
+ * least one schedule, which holds at most LIMITS.maxItemsPerSchedule), so a page stays a few MB.
+ */
+export const LIST_PAGE_MAX_ITEMS = 10_000;
+
+/** The list takes `expand=items` only: metrics cost a query per schedule, so they stay on GET by id. */
+function parseListExpand(query: Query): boolean {
+  const wanted = parseExpand(query);
+  if (wanted.has('metrics')) {
+    throw new ApiError('validation_failed', 'expand: metrics is only available on GET /scheduling/calendar/{id}', [
+      { path: 'expand', message: 'only items can be expanded in a list' },
+    ]);
+  }
+  return wanted.has('items');
+}
+
+/** The schedules of a page that fit the item budget (a prefix, at least one). */
+function withinItemBudget(page: ScheduleRow[], counts: Map<string, ItemTally>): ScheduleRow[] {
+  let total = 0;
+  let kept = 0;
+  for (const row of page) {
+    total += counts.get(row.id)?.total ?? 0;
+    if (kept > 0 && total > LIST_PAGE_MAX_ITEMS) break;
+    kept += 1;
+  }
+  return page.slice(0, kept);
 }
 
 /** `ETag: "<version>"`, so a client can send it back as If-Match as is. */
@@ -110,6 +139,7 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
   app.get(`${base}/scheduling/calendar`, async (request) => {
     const accountId = accountOf(request);
     const query = request.query as Query;
+    const expandItems = parseListExpand(query);
     const input = parseOr400(ListQuerySchema, {
       from: singleParam(query, 'from'),
       to: singleParam(query, 'to'),
@@ -124,12 +154,21 @@ export function apiRoutes(app: FastifyInstance, ctx: ServerContext, options: Res
       afterId: input.cursor ? decodeCursor(input.cursor) : undefined,
       limit: input.limit + 1,
     });
-    const page = rows.slice(0, input.limit);
-    const counts = await itemCounts(ctx.storage.db, accountId, page.map((r) => r.id));
+    const full = rows.slice(0, input.limit);
+    const counts = await itemCounts(ctx.storage.db, accountId, full.map((r) => r.id));
+    const page = expandItems ? withinItemBudget(full, counts) : full;
     const last = page[page.length - 1];
+    const next_cursor = (rows.length > input.limit || page.length < full.length) && last ? encodeCursor(last.id) : null;
+    if (!expandItems) return { data: page.map((row) => scheduleJson(row, counts.get(row.id))), next_cursor };
+    // One query for the items of the whole page; the tally comes from them, so each schedule's
+    // item_count and status agree with the items it carries.
+    const items = await itemsOfSchedules(ctx.storage.db, accountId, page.map((r) => r.id));
     return {
-      data: page.map((row) => scheduleJson(row, counts.get(row.id))),
-      next_cursor: rows.length > input.limit && last ? encodeCursor(last.id) : null,
+      data: page.map((row) => {
+        const own = items.get(row.id) ?? [];
+        return { ...scheduleJson(row, tallyOf(own)), items: own.map(itemJson) };
+      }),
+      next_cursor,
     };
   });
 

@@ -45,6 +45,7 @@ export function buildOpenApi(): JsonSchema {
           { name: 'updated_since', description: 'only schedules updated at or after this instant' },
           { name: 'cursor', description: 'next_cursor of the previous page' },
           { name: 'limit', description: '1..200, default 50' },
+          { name: 'expand', description: 'items: each schedule with its items (a page then holds at most 10,000 items; metrics only on GET by id)' },
         ],
       },
     },

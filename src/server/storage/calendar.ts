@@ -114,6 +114,23 @@ export async function itemsOf(db: Db, accountId: string, scheduleId: string): Pr
     .execute();
 }
 
+/** The items of several schedules in one query, grouped by schedule, each in itemsOf order. */
+export async function itemsOfSchedules(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, ItemRow[]>> {
+  const bySchedule = new Map<string, ItemRow[]>(scheduleIds.map((id) => [id, []]));
+  if (scheduleIds.length === 0) return bySchedule;
+  const rows = await db
+    .selectFrom('items')
+    .selectAll()
+    .where('account_id', '=', accountId)
+    .where('schedule_id', 'in', scheduleIds)
+    .orderBy('schedule_id')
+    .orderBy('scheduled_at_ms')
+    .orderBy('id')
+    .execute();
+  for (const row of rows) bySchedule.get(row.schedule_id)?.push(row);
+  return bySchedule;
+}
+
 export async function itemCounts(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, ItemTally>> {
   const counts = new Map<string, ItemTally>();
   if (scheduleIds.length === 0) return counts;
