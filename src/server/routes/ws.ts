@@ -26,6 +26,7 @@ import { PgEventRelay } from '../events/pg-relay';
 import { pruneEvents } from '../events/retention';
 import { EventStream } from '../events/stream';
 import { bearerOf, principalResolver, type TokenResolver } from '../events/ws-auth';
+import { principalCacheFor } from '../http/principal-cache';
 
 /** Close codes (4000-4999 are the application's). */
 export const WS_CLOSE = {
@@ -126,7 +127,13 @@ export async function registerLiveUpdates(
       : null;
   retentionTimer?.unref();
 
+  // A key revoked in this process ends its connections now, not at the next heartbeat.
+  const stopRevocations = principalCacheFor(ctx).onKeyRevoked(() => {
+    for (const connection of connections) connection.revalidate();
+  });
+
   app.addHook('onClose', async () => {
+    stopRevocations();
     clearInterval(heartbeat);
     if (retentionTimer) clearInterval(retentionTimer);
     for (const connection of connections) connection.shutdown();
@@ -227,6 +234,8 @@ class Connection {
   private token: string | null = null;
   private countedFor: string | null = null;
   private revalidating = false;
+  /** A re-check was asked for while one was running (which may have read from before a revocation). */
+  private recheck = false;
   private stream: EventStream | null = null;
   private alive = true;
   private closed = false;
@@ -291,10 +300,16 @@ class Connection {
     this.revalidate();
   }
 
-  private revalidate(): void {
+  /** Re-resolves the connection's token; a revoked key or an expired token closes it (4401). */
+  revalidate(): void {
     const { accountId, token } = this;
-    if (!accountId || !token || this.revalidating) return;
+    if (!accountId || !token) return;
+    if (this.revalidating) {
+      this.recheck = true;
+      return;
+    }
     this.revalidating = true;
+    this.recheck = false;
     this.deps
       .resolveToken(token)
       .then((current) => {
@@ -306,6 +321,7 @@ class Connection {
       .catch(() => undefined)
       .finally(() => {
         this.revalidating = false;
+        if (this.recheck && !this.closed) this.revalidate();
       });
   }
 

@@ -17,6 +17,10 @@ export interface ApiKeysTable {
   signing_secret: string | null;
   created_at: string;
   revoked_at: string | null;
+  /** The key's first characters, shown to tell keys apart (migration 006; null for older keys). */
+  prefix: string | null;
+  /** Last use by a request or a token grant, to the minute (migration 006). */
+  last_used_at: string | null;
 }
 
 export interface MetaTable {

@@ -5,6 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { hashSecret } from './accounts';
+import { touchKey } from './keys';
 import type { Database } from './schema';
 
 export interface Principal {
@@ -104,7 +105,10 @@ export async function grantFromApiKey(db: Kysely<Database>, apiKey: string, ttls
     .executeTakeFirst();
   if (!key || key.revoked_at) return null;
   const familyId = `fam_${randomUUID()}`;
-  return db.transaction().execute((trx) => mint(trx, { accountId: key.account_id, keyId: key.id, familyId }, ttls, nowMs));
+  return db.transaction().execute(async (trx) => {
+    await touchKey(trx, key.id, nowMs);
+    return mint(trx, { accountId: key.account_id, keyId: key.id, familyId }, ttls, nowMs);
+  });
 }
 
 export type RefreshOutcome = { ok: true; tokens: IssuedTokens } | { ok: false; reason: 'unknown' | 'expired' | 'reused' | 'revoked' };
@@ -132,6 +136,7 @@ export async function grantFromRefreshToken(db: Kysely<Database>, refreshToken: 
       await revokeFamily(trx, row.family_id);
       return { ok: false as const, reason: 'reused' as const };
     }
+    await touchKey(trx, row.key_id, nowMs);
     const tokens = await mint(trx, { accountId: row.account_id, keyId: row.key_id, familyId: row.family_id }, ttls, nowMs);
     return { ok: true as const, tokens };
   });

@@ -1,3 +1,4 @@
 export * from './common';
 export * from './resources';
 export * from './events';
+export * from './account';

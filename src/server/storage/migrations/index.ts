@@ -9,6 +9,7 @@ import { events } from './002-events';
 import { calendar } from './003-calendar';
 import { api } from './005-api';
 import { liveDispatch } from './004-live-dispatch';
+import { keyManagement } from './006-key-management';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '003-calendar': calendar,
   '005-api': api,
   '004-live-dispatch': liveDispatch,
+  '006-key-management': keyManagement,
 };
 
 /** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
