@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { startDispatcher, type DispatcherOptions } from './dispatch/index';
@@ -21,9 +20,6 @@ import { healthRoutes } from './routes/health';
 import { registerLiveUpdates } from './routes/ws';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
-
-/** Log lines buffered while stdout is behind; beyond this they are dropped, not held in memory. */
-const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ServerOptions extends StorageOptions, HttpOptions {
   /** Pino logger options, or false for silence (embedded and tests). */
@@ -51,13 +47,8 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
-  // Logs go to stdout through a buffer written asynchronously (a synchronous write per line
-  // costs every request); it is bounded, and flushed when the server closes or the process exits.
-  const logStream = options.logger ? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
   const app = Fastify({
-    logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream } : false,
-    // The HTTP layer logs one line per completed request instead of Fastify's two.
-    disableRequestLogging: true,
+    logger: options.logger ?? false,
     bodyLimit: LIMITS.maxBodyBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -67,28 +58,13 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     forceCloseConnections: 'idle',
   });
   app.addHook('onRequest', (request, reply, done) => {
-    // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
-    reply.header('x-request-id', request.id);
+    reply.header('X-Request-Id', request.id);
     done();
   });
-  if (logStream) {
-    const flush = () => {
-      try {
-        logStream.flushSync();
-      } catch {
-        // Nothing buffered, or stdout already gone: nothing left to save.
-      }
-    };
-    process.once('exit', flush);
-    app.addHook('onClose', async () => {
-      process.off('exit', flush);
-      flush();
-    });
-  }
   installErrorHandling(app);
   const httpOptions = resolveHttpOptions(options);
   const metrics = createHttpMetrics();
-  installHttpLayer(app, context, httpOptions, metrics, Boolean(options.logger));
+  installHttpLayer(app, context, httpOptions, metrics);
   // Registers @fastify/websocket, which must come before the other routes.
   await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl, registry: metrics.registry });
   healthRoutes(app, context);
