@@ -33,7 +33,7 @@ export interface CoreOptions {
   openExternal: (url: string) => Promise<boolean>;
   engineProbeIntervalMs?: number;
   /** Tuning for tests: client retries, live heartbeat, how long a write waits. */
-  tuning?: Pick<MainServicesOptions, 'client' | 'live' | 'interactiveWaitMs' | 'syncRetry'>;
+  tuning?: Pick<MainServicesOptions, 'client' | 'live' | 'interactiveWaitMs' | 'syncRetry' | 'syncPageSize'>;
 }
 
 export interface CadenceCore {

@@ -31,6 +31,8 @@ export interface MainServicesOptions {
   interactiveWaitMs?: number;
   /** Backoff of the initial load and outbox retries. */
   syncRetry?: { baseMs: number; maxMs: number };
+  /** Schedules per list page of the initial and delta loads. */
+  syncPageSize?: number;
   /** Cache location; defaults to <dataDir>/cache. */
   cacheDir?: string | null;
 }
@@ -60,6 +62,7 @@ export class MainServices {
       interactiveWaitMs: options.interactiveWaitMs,
       retryBaseMs: options.syncRetry?.baseMs,
       retryMaxMs: options.syncRetry?.maxMs,
+      pageSize: options.syncPageSize,
       onServerEvents: (events) => this.onServerEvents(events),
     });
   }

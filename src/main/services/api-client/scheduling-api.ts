@@ -39,7 +39,8 @@ export class SchedulingApi {
     return (await this.http.request({ method: 'GET', path: `${base}/platforms`, schema: PlatformListSchema })).data.data;
   }
 
-  async listSchedules(query: { updated_since?: string; cursor?: string; limit?: number }) {
+  /** With `expand: 'items'` each schedule carries its items (a page then ends early past 10,000 items). */
+  async listSchedules(query: { updated_since?: string; cursor?: string; limit?: number; expand?: 'items' }) {
     return (await this.http.request({ method: 'GET', path: `${base}/calendar`, query, schema: ScheduleListSchema })).data;
   }
 

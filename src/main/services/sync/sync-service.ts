@@ -6,7 +6,8 @@
  *  - `sync.status` events: live/reconnecting/offline(since), pending/parked counts, breaker.
  */
 import type { ServerEvent } from '../../../shared/api/events';
-import type { Item } from '../../../shared/api/resources';
+import { z } from 'zod';
+import type { Item, Schedule } from '../../../shared/api/resources';
 import type { BridgeEventName, BridgeEventPayload, SyncStatus } from '../../../shared/bridge';
 import type { Clock } from '../../ports';
 import { ApiClientError } from '../api-client/errors';
@@ -15,6 +16,26 @@ import { TTL, type CacheStore, type ChangeSet, type ScheduleRecord } from '../ca
 import { CacheError } from '../cache/database';
 import { LiveConnection, type LiveState } from '../live/live-connection';
 import { applySent, sendEntry, type OutboxPayload, type OutboxStore, type StoredEntry } from '../outbox/outbox';
+
+/** Schedules per list page (the server allows 200; a page also ends early past 10,000 items). */
+export const SYNC_PAGE_SIZE = 100;
+
+/** Meta key of a full load that has not finished yet, so the next attempt goes on from there. */
+const LOAD_PROGRESS = 'full_load_progress';
+
+const LoadProgressSchema = z.object({
+  /** The connection it was reading: a load for another account is never resumed. */
+  identity: z.string().nullable(),
+  /** next_cursor of the last page written to the cache. */
+  cursor: z.string().min(1),
+  /** Head seq taken before the first page (the cursor the finished load stands for). */
+  headSeq: z.number().int().nonnegative().nullable(),
+  /** When the first page was asked for: the next delta pulls changes since then. */
+  startedAt: z.string(),
+  /** Schedules read so far; the ones not read by the end are gone from the server. */
+  seen: z.array(z.string()),
+});
+type LoadProgress = z.infer<typeof LoadProgressSchema>;
 
 export type Emit = <E extends BridgeEventName>(event: E, payload: BridgeEventPayload<E>) => void;
 
@@ -38,6 +59,8 @@ export interface SyncServiceOptions {
   /** Backoff of the initial load and outbox retries. */
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Schedules per list page of the full and delta loads (default SYNC_PAGE_SIZE). */
+  pageSize?: number;
 }
 
 export class RejectedWrite extends Error {
@@ -74,6 +97,8 @@ export class SyncService {
   /** Writes whose caller waits for the answer: a rejection is thrown at them, not parked. */
   private readonly waiting = new Map<string, { result?: unknown; error?: ApiClientError }>();
   private refreshing = new Set<string>();
+  /** Moves on every stop and target change: a load started before gives up between pages. */
+  private epoch = 0;
 
   constructor(private readonly options: SyncServiceOptions) {
     this.offlineSince = options.clock.now();
@@ -95,6 +120,7 @@ export class SyncService {
 
   /** Points sync at a server (or at none); the cache stays, the live socket restarts. */
   setTarget(target: SyncTarget | null): void {
+    this.epoch += 1;
     this.live?.stop();
     this.live = null;
     if (this.loadTimer) clearTimeout(this.loadTimer);
@@ -113,6 +139,7 @@ export class SyncService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.epoch += 1;
     this.live?.stop();
     this.live = null;
     for (const timer of [this.drainTimer, this.loadTimer]) if (timer) clearTimeout(timer);
@@ -168,8 +195,8 @@ export class SyncService {
             void this.drain();
           }
         } catch (error) {
-          this.noteError(error);
           if (this.stopped || this.target !== target) return;
+          this.noteError(error);
           const delay = this.backoff(this.loadAttempt++);
           this.loadTimer = setTimeout(() => {
             this.loadTimer = null;
@@ -202,62 +229,152 @@ export class SyncService {
   // ------------------------------------------------------------------ loading
 
   /**
-   * The server's whole state, then (when known) the cursor it corresponds to. The cursor is the
-   * head seq taken before the snapshot, so events during it are replayed, and versions make
-   * those replays no-ops where the snapshot is already newer.
+   * The server's whole state, page by page (each list page carries its schedules' items), then
+   * (when known) the cursor it corresponds to: the head seq taken before the first page, so
+   * events during the load are replayed, and versions make those replays no-ops where the pages
+   * are already newer. Each page is written with the load's progress in one transaction, so a
+   * load cut short (server gone, app closed) goes on from its last page instead of from zero.
    */
   async fullLoad(headSeq: number | null): Promise<void> {
     const api = this.requireApi();
-    const schedules: ScheduleRecord[] = [];
-    let cursor: string | undefined;
+    const cache = this.options.cache;
+    const identity = cache.getMeta('identity');
+    let progress = this.resumableLoad(identity, headSeq);
+    const startedAt = progress?.startedAt ?? this.iso();
+    const fromSeq = progress ? progress.headSeq : headSeq;
+    const seen = new Set(progress?.seen ?? []);
+    let cursor = progress?.cursor ?? null;
     do {
-      const page = await api.listSchedules({ limit: 200, ...(cursor ? { cursor } : {}) });
-      schedules.push(...page.data);
-      cursor = page.next_cursor ?? undefined;
+      let page;
+      try {
+        page = await this.readPage(api, { cursor });
+      } catch (error) {
+        // A cursor the server no longer takes (it was upgraded, or its data replaced): start over.
+        if (!progress || !(error instanceof ApiClientError) || error.status !== 400) throw error;
+        cache.write(() => cache.setMeta(LOAD_PROGRESS, ''));
+        progress = null;
+        return this.fullLoad(headSeq);
+      }
+      progress = null;
+      cursor = page.next_cursor;
+      for (const schedule of page.data) seen.add(schedule.id);
+      // Gone from the server: not pending here and not read by this load (checked at the end).
+      const gone = cursor ? [] : cache.listSchedules().filter((s) => !s.pending && !seen.has(s.record.id)).map((s) => s.record.id);
+      const next = cursor;
+      cache.write(() => {
+        for (const schedule of page.data) this.mirrorSchedule(schedule);
+        if (next) {
+          const saved: LoadProgress = { identity, cursor: next, headSeq: fromSeq, startedAt, seen: [...seen] };
+          cache.setMeta(LOAD_PROGRESS, JSON.stringify(saved));
+          return;
+        }
+        for (const id of gone) this.dropSchedule(id);
+        if (fromSeq !== null) cache.setMeta('cursor', String(fromSeq));
+        cache.setMeta('last_synced_at', startedAt);
+        cache.setMeta('last_pull_at', startedAt);
+        cache.setMeta(LOAD_PROGRESS, '');
+      });
+      this.options.emit('data.changed', { scopes: ['schedules', 'items'] });
     } while (cursor);
-    const items: Item[] = [];
-    for (const schedule of schedules) {
-      const full = await api.getSchedule(schedule.id, true);
-      items.push(...(full.items ?? []));
-    }
-    const syncedAt = this.iso();
-    this.options.cache.write(() => {
-      this.options.cache.replaceAll(schedules, items);
-      if (headSeq !== null) this.options.cache.setMeta('cursor', String(headSeq));
-      this.options.cache.setMeta('last_synced_at', syncedAt);
-      this.options.cache.setMeta('last_pull_at', syncedAt);
-    });
     this.lastError = null;
-    this.options.emit('data.changed', { scopes: ['schedules', 'items'] });
     this.publishStatus();
   }
 
-  /** Schedules changed since the last pull, each re-read with its items. */
+  /** The unfinished load to go on with, if it was reading this account from a usable point. */
+  private resumableLoad(identity: string | null, headSeq: number | null): LoadProgress | null {
+    const text = this.options.cache.getMeta(LOAD_PROGRESS);
+    if (!text) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    const progress = LoadProgressSchema.safeParse(parsed);
+    if (!progress.success || progress.data.identity !== identity) return null;
+    // Pages read without a seq cannot stand for a resync that needs one.
+    if (progress.data.headSeq === null && headSeq !== null) return null;
+    return progress.data;
+  }
+
+  /**
+   * One list page with the items of its schedules. A server that does not expand lists (another
+   * implementation of the contract) gets the old way: a read per schedule.
+   */
+  private async readPage(api: SchedulingApi, query: { cursor: string | null; updatedSince?: string | null }): Promise<{ data: Schedule[]; next_cursor: string | null }> {
+    const epoch = this.epoch;
+    const page = await api.listSchedules({
+      limit: this.options.pageSize ?? SYNC_PAGE_SIZE,
+      expand: 'items',
+      ...(query.updatedSince ? { updated_since: query.updatedSince } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
+    const data: Schedule[] = [];
+    for (const schedule of page.data) data.push(schedule.items ? schedule : await api.getSchedule(schedule.id, true));
+    // Stopped or pointed elsewhere meanwhile: this page must not reach the cache (it may be
+    // another account's by now); a finished page is kept and the load goes on from it next time.
+    if (epoch !== this.epoch) throw new ApiClientError('network', 'sync stopped', null);
+    return { data, next_cursor: page.next_cursor };
+  }
+
+  /**
+   * A schedule and its items as the server has them (what replaceAll does for the whole mirror):
+   * rows waiting in the outbox stay, items the server no longer has go, and cancelled items
+   * (local records, docs/cache.md) stay while their schedule exists.
+   */
+  private mirrorSchedule(schedule: Schedule): void {
+    const cache = this.options.cache;
+    const items = schedule.items ?? [];
+    if (!cache.schedule(schedule.id)?.pending) cache.putSchedule(schedule);
+    const onServer = new Set(items.map((i) => i.id));
+    for (const cached of cache.itemsOf(schedule.id)) {
+      if (!cached.pending && cached.status !== 'cancelled' && !onServer.has(cached.id)) cache.removeItem(cached.id);
+    }
+    for (const item of items) if (!cache.item(item.id)?.pending) cache.putItem(item);
+  }
+
+  /** A schedule the server no longer has; items still waiting in the outbox keep it. */
+  private dropSchedule(id: string): void {
+    const cache = this.options.cache;
+    const items = cache.itemsOf(id);
+    if (items.some((i) => i.pending)) {
+      for (const item of items) if (!item.pending) cache.removeItem(item.id);
+    } else cache.removeSchedule(id);
+  }
+
+  /**
+   * Schedules changed since the last pull, with their items, page by page. An item the server
+   * no longer has was deleted, which is how it cancels an unpublished item: it is marked
+   * cancelled, as the `item.deleted` event would have done.
+   */
   async deltaLoad(): Promise<void> {
     const api = this.requireApi();
-    const since = this.options.cache.getMeta('last_pull_at') ?? this.options.cache.getMeta('last_synced_at');
+    const cache = this.options.cache;
+    const since = cache.getMeta('last_pull_at') ?? cache.getMeta('last_synced_at');
     const started = this.iso();
-    const changed: ScheduleRecord[] = [];
-    let cursor: string | undefined;
+    let cursor: string | null = null;
     do {
-      const page = await api.listSchedules({ limit: 200, ...(since ? { updated_since: since } : {}), ...(cursor ? { cursor } : {}) });
-      changed.push(...page.data);
-      cursor = page.next_cursor ?? undefined;
-    } while (cursor);
-    const touched = this.options.outbox.touched();
-    for (const schedule of changed) {
-      const full = await api.getSchedule(schedule.id, true);
-      this.options.cache.write(() => {
-        this.options.cache.putSchedule(full, touched.has(full.id));
-        for (const item of full.items ?? []) this.options.cache.putIfNewer(item);
+      const page = await this.readPage(api, { cursor, updatedSince: since });
+      cursor = page.next_cursor;
+      if (page.data.length === 0) continue;
+      const touched = this.options.outbox.touched();
+      cache.write(() => {
+        for (const schedule of page.data) {
+          cache.putSchedule(schedule, touched.has(schedule.id));
+          const onServer = new Set((schedule.items ?? []).map((i) => i.id));
+          for (const cached of cache.itemsOf(schedule.id)) {
+            if (!cached.pending && cached.status !== 'cancelled' && !onServer.has(cached.id)) cache.markItemCancelled(cached.id);
+          }
+          for (const item of schedule.items ?? []) cache.putIfNewer(item);
+        }
       });
-    }
-    this.options.cache.write(() => {
-      this.options.cache.setMeta('last_synced_at', started);
-      this.options.cache.setMeta('last_pull_at', started);
+      this.options.emit('data.changed', { scopes: ['schedules', 'items'], scheduleIds: page.data.map((s) => s.id) });
+    } while (cursor);
+    cache.write(() => {
+      cache.setMeta('last_synced_at', started);
+      cache.setMeta('last_pull_at', started);
     });
     this.lastError = null;
-    if (changed.length > 0) this.options.emit('data.changed', { scopes: ['schedules', 'items'], scheduleIds: changed.map((s) => s.id) });
     this.publishStatus();
   }
 

@@ -4,10 +4,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Schedule } from '../../../shared/api/resources';
 import type { CalendarItem, SyncStatus } from '../../../shared/bridge';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
-import { startClientCore, waitFor, type ClientCore } from '../../testing/client-core';
+import { FAST_TUNING, startClientCore, waitFor, type ClientCore } from '../../testing/client-core';
 import { startFaultProxy, type FaultProxy } from '../../testing/fault-proxy';
 import { tempDir } from '../../testing/temp';
 import { pruneEvents } from '../../../server/events/retention';
+import { SYNC_PAGE_SIZE } from './sync-service';
 
 const HOUR = 3600_000;
 const future = (hours: number) => new Date(Math.floor(Date.now() / HOUR) * HOUR + hours * HOUR).toISOString().replace('.000Z', 'Z');
@@ -35,6 +36,31 @@ function cacheState(client: ClientCore): Map<string, { version: number; time: st
     state.set(item.id, { version: item.version, time: item.scheduled_time, status: item.status });
   }
   return state;
+}
+
+/** The list pages of the initial and delta loads the server received (the test's own lists have no expand). */
+function loadPages(api: ApiServer, from: number): string[] {
+  return api.requests
+    .slice(from)
+    .map((r) => r.url)
+    .filter((url) => url.startsWith('/api/v1/scheduling/calendar?') && url.includes('expand=items'));
+}
+
+/** Every request for schedules or items between two points of the log. */
+function calendarRequests(api: ApiServer, from: number, to = api.requests.length): string[] {
+  return api.requests
+    .slice(from, to)
+    .map((r) => r.url)
+    .filter((url) => url.startsWith('/api/v1/scheduling/calendar'));
+}
+
+async function schedulesMatch(client: ClientCore, api: ApiServer): Promise<boolean> {
+  const list = await api.get<{ data: Schedule[] }>('/api/v1/scheduling/calendar?limit=200');
+  const server = list.data.map((s) => JSON.stringify([s.id, s.title, s.version, s.status, s.updated_at]));
+  const cache = client.core.services.cache
+    .listSchedules()
+    .map(({ record: s }) => JSON.stringify([s.id, s.title, s.version, s.status, s.updated_at]));
+  return JSON.stringify(server.sort()) === JSON.stringify(cache.sort());
 }
 
 async function converged(client: ClientCore, api: ApiServer): Promise<boolean> {
@@ -82,21 +108,113 @@ describe('sync', () => {
     expect(activity[0]?.message).toContain('moved to');
   });
 
-  it('converges to the server when the server is killed during the initial sync and restarted', async () => {
+  it('loads 120 schedules × 5 items in ceil(120 / page size) requests, and the cache equals the server', async () => {
+    for (let i = 0; i < 120; i++) await serverSchedule(api, `bulk${i}`, 5);
+    for (const pageSize of [SYNC_PAGE_SIZE, 25]) {
+      const before = api.requests.length;
+      const loaded = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, tuning: { ...FAST_TUNING, syncPageSize: pageSize } });
+      try {
+        await waitFor(() => loaded.core.services.cache.getMeta('last_synced_at'), 20_000, 'initial load');
+        // Only list pages with their items: no read per schedule.
+        const requests = calendarRequests(api, before);
+        expect(requests).toHaveLength(Math.ceil(120 / pageSize));
+        expect(requests.every((url) => url.startsWith('/api/v1/scheduling/calendar?') && url.includes('expand=items'))).toBe(true);
+        expect(cacheState(loaded).size).toBe(120 * 5);
+        expect(await converged(loaded, api)).toBe(true);
+        expect(await schedulesMatch(loaded, api)).toBe(true);
+      } finally {
+        await loaded.close();
+      }
+    }
+  }, 60_000);
+
+  it('converges to the server when the server is killed during the initial sync and restarted, going on from its last page', async () => {
     for (let i = 0; i < 25; i++) await serverSchedule(api, `s${i}`, 8);
     const before = api.requests.length;
-    const starting = startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey });
-    // Kill the server once the client is part-way through reading the schedules.
-    await waitFor(() => api.requests.slice(before).filter((r) => /calendar\/sch_/.test(r.url)).length >= 5, 10_000, 'sync under way');
+    const starting = startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, tuning: { ...FAST_TUNING, syncPageSize: 5 } });
+    // Kill the server once the client is part-way through the pages (the second is asked for
+    // only after the first is written).
+    await waitFor(() => loadPages(api, before).length >= 2, 10_000, 'sync under way');
     await api.stop();
     client = await starting;
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(client.core.services.sync.status().live).not.toBe('live');
+    // What was read before the kill is kept, with where to go on.
+    expect(cacheState(client).size).toBeGreaterThanOrEqual(5 * 8);
+    expect(client.core.services.cache.getMeta('full_load_progress')).toContain('"cursor"');
+    const restartedAt = api.requests.length;
     await api.restart();
     // Written while the client was catching up: must arrive too.
     await serverSchedule(api, 'late', 2);
     await waitFor(() => converged(client as ClientCore, api), 15_000, 'convergence after restart');
     expect(cacheState(client).size).toBe(25 * 8 + 2);
+    expect(await schedulesMatch(client, api)).toBe(true);
+    // Resumed, not restarted: the first page after the restart goes on from a cursor.
+    const after = loadPages(api, restartedAt);
+    expect(after[0]).toContain('cursor=');
+    expect(after.length).toBeLessThan(Math.ceil(26 / 5));
+  });
+
+  it('an initial load cut short by closing the app goes on from its last page when the app opens again', async () => {
+    for (let i = 0; i < 30; i++) await serverSchedule(api, `c${i}`, 3);
+    const data = tempDir('cadence-resume-');
+    const tuning = { ...FAST_TUNING, syncPageSize: 5 };
+    try {
+      const before = api.requests.length;
+      client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path, tuning });
+      await waitFor(() => loadPages(api, before).length >= 3, 10_000, 'sync under way');
+      await client.close({ keepData: true });
+      client = null;
+      const firstRun = loadPages(api, before).length;
+      expect(firstRun).toBeLessThan(6);
+      const reopened = api.requests.length;
+      client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path, tuning });
+      await waitFor(() => client?.core.services.cache.getMeta('last_synced_at'), 10_000, 'load finished');
+      const secondRun = loadPages(api, reopened);
+      expect(secondRun[0]).toContain('cursor=');
+      // 6 pages in all; at most the one in flight when the app closed is read twice.
+      expect(firstRun + secondRun.length).toBeLessThanOrEqual(6 + 1);
+      expect(await converged(client, api)).toBe(true);
+      expect(await schedulesMatch(client, api)).toBe(true);
+      expect(client.core.services.cache.getMeta('full_load_progress')).toBe('');
+    } finally {
+      await client?.close();
+      client = null;
+      data.remove();
+    }
+  });
+
+  it('a delta pull (no socket) reads changed schedules with their items in one request and sees deletions', async () => {
+    const keep = await serverSchedule(api, 'keep', 3);
+    const other = await serverSchedule(api, 'other', 2);
+    const tuning = { ...FAST_TUNING, live: { ...FAST_TUNING.live, enabled: false } };
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, tuning });
+    await waitFor(() => client?.core.services.cache.getMeta('last_synced_at'), 10_000, 'initial load');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Elsewhere: one item deleted, one moved, a schedule cancelled, a new one created.
+    const [deleted, moved] = keep.items ?? [];
+    expect((await api.send('DELETE', `/api/v1/scheduling/calendar/${keep.id}/items/${deleted?.id}`)).status).toBe(200);
+    expect((await api.send('PATCH', `/api/v1/scheduling/calendar/${keep.id}/items/${moved?.id}`, { scheduled_time: future(300) })).status).toBe(200);
+    expect((await api.send('DELETE', `/api/v1/scheduling/calendar/${other.id}`)).status).toBe(200);
+    const created = await serverSchedule(api, 'new', 2);
+    const before = api.requests.length;
+    await client.call('sync.now');
+    const requests = calendarRequests(api, before);
+    expect(requests).toHaveLength(1);
+    expect(requests[0]).toContain('updated_since=');
+    const cache = client.core.services.cache;
+    // The deleted (= cancelled) item stays as a cancelled record, as the live event would leave it.
+    expect(cache.item(deleted?.id ?? '')?.item.status).toBe('cancelled');
+    expect(cache.item(moved?.id ?? '')?.item).toMatchObject({ scheduled_time: future(300), version: 2 });
+    expect(cache.schedule(other.id)?.record.status).toBe('cancelled');
+    expect(cache.itemsOf(other.id).map((i) => i.status)).toEqual(['cancelled', 'cancelled']);
+    expect(cache.itemsOf(created.id)).toHaveLength(2);
+    expect(await schedulesMatch(client, api)).toBe(true);
+    // Apart from the local cancelled record, the cache is the server's state.
+    const server = await serverState(api);
+    const mirrored = cacheState(client);
+    mirrored.delete(deleted?.id ?? '');
+    expect(mirrored).toEqual(server);
   });
 
   it('applies every event exactly once when the socket is cut while events flow', async () => {
