@@ -70,7 +70,7 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
   healthRoutes(app, context);
   installMetrics(app, metrics);
   apiRoutes(app, context, httpOptions);
-  accountRoutes(app, context);
+  accountRoutes(app, context, { allowLoopback: options.dispatcher?.allowLoopback ?? false });
   openapiRoutes(app);
   startDispatcher(app, context, options.dispatcher, metrics.registry);
 

@@ -10,9 +10,10 @@
  *                                                       revoke a key and every token minted from it
  * `--rate-limit N`                                       requests per minute per account / IP (default 600, 0 = off)
  * `--cors-origin URL` (repeatable, or '*')               browser origins allowed to call the API
- * Dispatch (docs/live-and-dispatch.md): reminders by default; CADENCE_WEBHOOK_URL + CADENCE_WEBHOOK_SECRET
- * publish by signed webhook; CADENCE_CALLBACK_SECRET signs callbacks; --allow-loopback-callbacks lets
- * webhooks and callbacks reach 127.0.0.1/::1.
+ * Dispatch (docs/live-and-dispatch.md): an account's own webhook (PUT /api/v1/account/webhook) when it
+ * set one; otherwise reminders, or, with CADENCE_WEBHOOK_URL + CADENCE_WEBHOOK_SECRET, the server-wide
+ * signed webhook; CADENCE_CALLBACK_SECRET signs callbacks; --allow-loopback-callbacks lets webhooks and
+ * callbacks reach 127.0.0.1/::1 (and accounts register http://127.0.0.1 webhooks).
  */
 import { parseArgs } from 'node:util';
 import { createServer } from './app';

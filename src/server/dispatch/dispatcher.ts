@@ -10,6 +10,9 @@
  *
  * Each status transition bumps the item's version and appends item.status_changed in the same
  * transaction; the events are published to live subscribers after commit.
+ *
+ * Where an item goes: its account's own webhook when it has one (account_webhooks, read for
+ * each claimed batch, so a change applies from the next attempt), else the server's publisher.
  */
 import { randomUUID } from 'node:crypto';
 import { sql, type ExpressionBuilder, type Kysely, type Transaction } from 'kysely';
@@ -18,10 +21,11 @@ import type { ServerEvent } from '../../shared/api/events';
 import type { ServerContext } from '../context';
 import { appendEvents, type NewEvent } from '../events/log';
 import type { CallbackDeliveriesTable, Database } from '../storage/schema';
+import { anyAccountWebhook, webhooksOf } from '../storage/webhooks';
 import { callbacksOf, itemWire, type ItemRow } from './items';
 import { createDispatchMetrics, type DispatchMetrics } from './metrics';
 import { backoffMs, type ResolvedDispatcherOptions } from './options';
-import { createPublisher, deliver, type PublishOutcome, type Publisher } from './publishers';
+import { createPublisher, deliver, type OutboundPolicy, type PublishOutcome, type Publisher } from './publishers';
 import { webhookHeaders } from './signing';
 
 export interface DispatchLog {
@@ -59,10 +63,11 @@ export class Dispatcher {
   private readonly callbacks = new Map<string, AbortController>();
   private readonly tasks = new Set<Promise<void>>();
   private unsubscribe: (() => void) | null = null;
+  /** The server's publisher: for accounts without their own webhook. */
   private readonly publisher: Publisher;
+  private readonly policy: OutboundPolicy;
   private readonly db: Kysely<Database>;
   private readonly postgres: boolean;
-  private readonly capacity: number;
   readonly metrics: DispatchMetrics;
 
   constructor(
@@ -74,9 +79,18 @@ export class Dispatcher {
     this.metrics = createDispatchMetrics(registry, () => this.items.size + this.callbacks.size);
     this.db = ctx.storage.db;
     this.postgres = ctx.storage.dialect === 'postgres';
-    this.publisher = createPublisher(options.publisher, { allowLoopback: options.allowLoopback, timeoutMs: options.requestTimeoutMs });
-    // A reminder is a database update: no reason to keep it to the network's concurrency.
-    this.capacity = this.publisher.kind === 'reminder' ? Math.max(options.batchSize, options.concurrency) : options.concurrency;
+    this.policy = { allowLoopback: options.allowLoopback, timeoutMs: options.requestTimeoutMs };
+    this.publisher = createPublisher(options.publisher, this.policy);
+  }
+
+  /**
+   * Items claimed per scan at most. A reminder is a database update: no reason to keep it to the
+   * network's concurrency, unless some account has its own webhook (a claim may then be deliveries).
+   */
+  private async capacity(): Promise<number> {
+    const { batchSize, concurrency } = this.options;
+    if (this.publisher.kind === 'reminder' && !(await anyAccountWebhook(this.db))) return Math.max(batchSize, concurrency);
+    return concurrency;
   }
 
   get owner(): string {
@@ -129,13 +143,12 @@ export class Dispatcher {
     try {
       const now = this.ctx.clock.now();
       // Claims first: they are the time-critical part of a scan.
-      const wanted = Math.min(this.options.batchSize, this.capacity - this.items.size);
+      const wanted = Math.min(this.options.batchSize, (await this.capacity()) - this.items.size);
       let claimed = 0;
       if (wanted > 0) {
         const rows = await this.claimItems(now, wanted);
         claimed = rows.length;
-        if (this.publisher.kind === 'reminder') await this.finishReminders(rows);
-        else for (const row of rows) this.launchItem(row);
+        await this.hand(rows);
       }
       const callbackRoom = Math.min(this.options.batchSize, this.options.concurrency - this.callbacks.size);
       if (callbackRoom > 0) for (const row of await this.claimCallbacks(now, callbackRoom)) this.launchCallback(row);
@@ -328,6 +341,20 @@ export class Dispatcher {
     return pending.length;
   }
 
+  /** Each claimed item to its account's webhook, else to the server's publisher. */
+  private async hand(rows: ItemRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    const webhooks = await webhooksOf(this.db, [...new Set(rows.map((r) => r.account_id))]);
+    const reminders: ItemRow[] = [];
+    for (const row of rows) {
+      const own = webhooks.get(row.account_id);
+      if (own) this.launchItem(row, createPublisher({ kind: 'webhook', url: own.url, secret: own.secret }, this.policy));
+      else if (this.publisher.kind === 'reminder') reminders.push(row);
+      else this.launchItem(row, this.publisher);
+    }
+    await this.finishReminders(reminders);
+  }
+
   // ------------------------------------------------------------------ reminders
 
   /**
@@ -418,12 +445,12 @@ export class Dispatcher {
     void task.finally(() => this.tasks.delete(task));
   }
 
-  private launchItem(row: ItemRow): void {
+  private launchItem(row: ItemRow, publisher: Publisher): void {
     if (this.stopped) return;
     const controller = new AbortController();
     this.items.set(row.id, controller);
     this.track(
-      this.deliverItem(row, controller.signal)
+      this.deliverItem(row, controller.signal, publisher)
         .catch((error: unknown) => {
           if (!this.stopped) this.log.error({ err: error, item_id: row.id }, 'item delivery failed');
         })
@@ -434,7 +461,7 @@ export class Dispatcher {
     );
   }
 
-  private async deliverItem(row: ItemRow, signal: AbortSignal): Promise<void> {
+  private async deliverItem(row: ItemRow, signal: AbortSignal, publisher: Publisher): Promise<void> {
     const deadline = (await this.deadlinesOf([row])).get(row.id)!;
     const startedAt = this.ctx.clock.now();
     let outcome: PublishOutcome;
@@ -443,15 +470,15 @@ export class Dispatcher {
       const last = row.failure_reason ? `${row.failure_reason}; ` : '';
       outcome = { ok: false, retryable: false, reason: `${last}processing deadline passed before the item could be published` };
     } else {
-      outcome = await this.publisher.publish({ item: itemWire(row), deliveryId: row.delivery_id ?? row.id, signal, nowMs: startedAt });
+      outcome = await publisher.publish({ item: itemWire(row), deliveryId: row.delivery_id ?? row.id, signal, nowMs: startedAt });
     }
     // Shutting down: the lease is released and another process (or the next start) retries.
     if (signal.aborted || this.stopped) return;
     this.metrics.attempts.inc({ outcome: outcome.ok ? 'ok' : outcome.retryable ? 'retry' : 'final_error' });
-    await this.finishItem(row, outcome, deadline);
+    await this.finishItem(row, outcome, deadline, publisher.kind);
   }
 
-  private async finishItem(row: ItemRow, outcome: PublishOutcome, deadline: number): Promise<void> {
+  private async finishItem(row: ItemRow, outcome: PublishOutcome, deadline: number, publisherKind: Publisher['kind'] = this.publisher.kind): Promise<void> {
     const now = this.ctx.clock.now();
     const at = new Date(now);
     const iso = at.toISOString();
@@ -496,7 +523,7 @@ export class Dispatcher {
       // Not ours any more (lease lost, item cancelled meanwhile): nothing to record.
       if (!updated) return;
       this.metrics.transitions.inc({ status: updated.status });
-      pending.push(...(await this.events(trx, [updated], 'item.status_changed', () => ({ previous_status: 'processing', publisher: this.publisher.kind }), at)));
+      pending.push(...(await this.events(trx, [updated], 'item.status_changed', () => ({ previous_status: 'processing', publisher: publisherKind }), at)));
       callbackQueued = await this.queueCallback(trx, updated, outcome.ok ? 'on_published' : 'on_failed', iso, now);
     });
     this.publish(pending);

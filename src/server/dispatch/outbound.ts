@@ -201,3 +201,31 @@ export async function postJson(raw: string, body: string, headers: Record<string
     agent.destroy();
   }
 }
+
+/**
+ * What can be said about a URL an account registers, before any DNS lookup: https, or http to
+ * loopback where the operator allows loopback; an IP literal must be allowed. The full check
+ * (every resolved address) still runs before each delivery.
+ */
+export function registrationProblem(raw: string, allowLoopback: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return 'not a valid URL';
+  }
+  if (url.username || url.password) return 'a URL may not carry credentials';
+  const host = url.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  const isLoopbackName = host === 'localhost' || host.endsWith('.localhost');
+  const literal = net.isIP(host) ? host : null;
+  const loopbackHost = isLoopbackName || (literal !== null && addressProblem(literal, true) === null && addressProblem(literal, false) !== null);
+  if (url.protocol === 'http:') {
+    if (!allowLoopback) return 'must be an https URL';
+    if (!loopbackHost) return 'must be an https URL (plain http only to a loopback address)';
+    return null;
+  }
+  if (url.protocol !== 'https:') return 'must be an https URL';
+  if (isLoopbackName && !allowLoopback) return 'localhost is not allowed';
+  if (literal) return addressProblem(literal, allowLoopback);
+  return null;
+}

@@ -102,7 +102,18 @@ export interface CallbackDeliveriesTable {
   completed_at: string | null;
 }
 
+/** An account's own webhook endpoint for dispatch (migration 008). */
+export interface AccountWebhooksTable {
+  account_id: string;
+  url: string;
+  /** Standard Webhooks secret (`whsec_…`), stored as is: the dispatcher signs with it. */
+  secret: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database extends ApiTables {
+  account_webhooks: AccountWebhooksTable;
   schedules: SchedulesTable;
   items: ItemsTable;
   account_event_heads: AccountEventHeadsTable;

@@ -10,6 +10,7 @@ import { calendar } from './003-calendar';
 import { api } from './005-api';
 import { liveDispatch } from './004-live-dispatch';
 import { keyManagement } from './006-key-management';
+import { accountWebhooks } from './008-account-webhooks';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -20,6 +21,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '005-api': api,
   '004-live-dispatch': liveDispatch,
   '006-key-management': keyManagement,
+  '008-account-webhooks': accountWebhooks,
 };
 
 /** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
