@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import pino from 'pino';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { startDispatcher, type DispatcherOptions } from './dispatch/index';
@@ -13,6 +14,7 @@ import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
+import { OneLineRequestLog } from './http/request-log';
 import { accountRoutes } from './routes/account';
 import { apiRoutes } from './routes/api';
 import { openapiRoutes } from './routes/openapi';
@@ -20,6 +22,9 @@ import { healthRoutes } from './routes/health';
 import { registerLiveUpdates } from './routes/ws';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
+
+/** Log lines buffered while stdout is behind; beyond this they are dropped, not held in memory. */
+const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ServerOptions extends StorageOptions, HttpOptions {
   /** Pino logger options, or false for silence (embedded and tests). */
@@ -47,8 +52,12 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
+  // Logs go to stdout through a buffer written asynchronously (a synchronous write per line
+  // costs every request); it is bounded, and flushed when the server closes or the process exits.
+  const logStream = options.logger ? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
   const app = Fastify({
-    logger: options.logger ?? false,
+    logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream } : false,
+    logController: new OneLineRequestLog(),
     bodyLimit: LIMITS.maxBodyBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -58,13 +67,28 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     forceCloseConnections: 'idle',
   });
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('X-Request-Id', request.id);
+    // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
+    reply.header('x-request-id', request.id);
     done();
   });
+  if (logStream) {
+    const flush = () => {
+      try {
+        logStream.flushSync();
+      } catch {
+        // Nothing buffered, or stdout already gone: nothing left to save.
+      }
+    };
+    process.once('exit', flush);
+    app.addHook('onClose', async () => {
+      process.off('exit', flush);
+      flush();
+    });
+  }
   installErrorHandling(app);
   const httpOptions = resolveHttpOptions(options);
   const metrics = createHttpMetrics();
-  installHttpLayer(app, context, httpOptions, metrics);
+  installHttpLayer(app, context, httpOptions, metrics, Boolean(logStream));
   // Registers @fastify/websocket, which must come before the other routes.
   await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl, registry: metrics.registry });
   healthRoutes(app, context);

@@ -4,6 +4,8 @@
  *   (parse)     JSON bodies keep their raw bytes
  *   preHandler  request signature (keys with a secret) → Idempotency-Key lock (POST)
  *   onSend      store the idempotent response before the client sees it
+ *   onResponse  release a lock left behind, record metrics
+ * Hooks take callbacks and go asynchronous only when there is I/O to wait for.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context';
@@ -14,7 +16,7 @@ import { installCors } from './cors';
 import type { HttpMetrics } from './metrics';
 import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
-import { FixedWindowLimiter, applyRateLimit } from './rate-limit';
+import { MemoryRateLimiter, SharedRateLimiter, purgeExpiredRateLimitWindows, setRateLimitHeaders, type RateDecision } from './rate-limit';
 import { installRawJsonParser } from './raw-body';
 import { isProtectedApiRoute } from './request';
 import { purgeExpiredSignatures, verifySignature } from './signing';
@@ -25,26 +27,59 @@ export function bearerToken(authorization: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics): void {
+export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics, logRequests: boolean): void {
   installRawJsonParser(app);
   installCors(app, options.corsOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
-  const limiter = options.rateLimit ? new FixedWindowLimiter(options.rateLimit) : null;
+  const rateLimit = options.rateLimit;
+  // One database, several processes (PostgreSQL): the counters live in the database. The memory
+  // limiter is the only one on SQLite, and the fallback while the database cannot count.
+  const memoryLimiter = rateLimit ? new MemoryRateLimiter(rateLimit) : null;
+  const sharedLimiter = rateLimit && ctx.storage.dialect === 'postgres' ? new SharedRateLimiter(ctx.storage.db, rateLimit) : null;
+  const limitHeader = rateLimit ? String(rateLimit.limit) : '';
   const principals = principalCacheFor(ctx);
 
   /** Rate limit, then 401 where credentials are required; replies itself or calls done(). */
   function admit(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
-    if (request.principal) {
-      // Every later log line of this request (including "request completed") names the account.
-      request.log = request.log.child({ account_id: request.principal.accountId });
+    const principal = request.principal;
+    if (principal && logRequests) {
+      // Every later log line of this request (including "request completed") names the account;
+      // without a logger there is nothing to bind.
+      request.log = request.log.child({ account_id: principal.accountId });
       reply.log = request.log;
     }
-    if (limiter && !applyRateLimit(limiter, request, reply, ctx.clock.now()).allowed) {
+    if (!memoryLimiter) {
+      authorize(request, reply, token, done);
+      return;
+    }
+    const nowMs = ctx.clock.now();
+    const subject = principal ? 'account' : 'ip';
+    const key = principal ? principal.accountId : request.ip;
+    if (!sharedLimiter) {
+      limited(request, reply, token, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+      return;
+    }
+    sharedLimiter.hit(subject, key, nowMs).then(
+      (decision) => limited(request, reply, token, decision, nowMs, done),
+      (error: unknown) => {
+        request.log.error({ err: error }, 'shared rate limit unavailable; counting in this process');
+        limited(request, reply, token, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+      },
+    );
+  }
+
+  function limited(request: FastifyRequest, reply: FastifyReply, token: string | null, decision: RateDecision, nowMs: number, done: () => void): void {
+    setRateLimitHeaders(reply, decision, limitHeader, nowMs);
+    if (!decision.allowed) {
       metrics.rateLimited.inc();
       sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
       return;
     }
+    authorize(request, reply, token, done);
+  }
+
+  function authorize(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
     if (!request.principal && isProtectedApiRoute(request)) {
       sendError(
         reply,
@@ -123,17 +158,21 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
       },
     );
   });
-  app.addHook('onResponse', (request, _reply, done) => {
+  // The one hook after the response: a lock left behind, then metrics.
+  app.addHook('onResponse', (request, reply, done) => {
     if (request.idempotency) void releaseIdempotent(ctx.storage.db, request).catch(() => undefined);
+    // The route template, not the URL: ids would explode the label set.
+    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
-  // Housekeeping: expired idempotency records, seen signatures and tokens.
+  // Housekeeping: expired idempotency records, seen signatures, tokens and rate-limit windows.
   const sweep = setInterval(() => {
     const now = ctx.clock.now();
     void purgeExpiredIdempotencyKeys(ctx.storage.db, now).catch(() => undefined);
     void purgeExpiredSignatures(ctx.storage.db, now).catch(() => undefined);
     void purgeExpiredTokens(ctx.storage.db, now).catch(() => undefined);
+    if (sharedLimiter) void purgeExpiredRateLimitWindows(ctx.storage.db, now).catch(() => undefined);
   }, 10 * 60_000);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));

@@ -1,6 +1,9 @@
-import { afterEach, expect, it } from 'vitest';
-import { call } from '../testing/client';
-import { forEachDialect, startTestServer, type TestServer } from '../testing/servers';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createServer, type CadenceServer } from '../app';
+import { call, type TestResponse } from '../testing/client';
+import { TEST_DATABASE_URL, TEST_DIALECTS, forEachDialect, startTestServer, type TestServer } from '../testing/servers';
+import { purgeExpiredRateLimitWindows } from './rate-limit';
 
 forEachDialect((dialect) => {
   let t: TestServer | undefined;
@@ -51,5 +54,83 @@ forEachDialect((dialect) => {
     const anon = [];
     for (let i = 0; i < 4; i++) anon.push(await call(t, 'GET', '/health', { token: null }));
     expect(anon.map((r) => r.status)).toEqual([200, 200, 200, 429]);
+  });
+});
+
+describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one database', () => {
+  const WINDOW_MS = 60_000;
+  let a: TestServer | undefined;
+  let b: CadenceServer | undefined;
+  afterEach(async () => {
+    await b?.close();
+    await a?.close();
+    a = undefined;
+    b = undefined;
+  });
+
+  /** Two servers (own pools, own memory) on one schema, on one clock held mid-window. */
+  async function twoServers(limit: number): Promise<{ a: TestServer; b: TestServer; clock: { ms: number } }> {
+    const clock = { ms: Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS + WINDOW_MS / 2 };
+    const options = { rateLimit: { limit, windowMs: WINDOW_MS }, clock: { now: () => clock.ms }, dispatcher: { enabled: false } };
+    a = await startTestServer({ dialect: 'postgres', ...options });
+    b = await createServer({ logger: false, databaseUrl: TEST_DATABASE_URL, pgSchema: a.pgSchema!, ...options });
+    return { a, b: { ...a, url: await b.listen(0), server: b }, clock };
+  }
+
+  function expectExactLimit(responses: TestResponse[], limit: number, resetSeconds: number): void {
+    expect(responses.filter((r) => r.status === 200)).toHaveLength(limit);
+    const limited = responses.filter((r) => r.status === 429);
+    expect(limited).toHaveLength(responses.length - limit);
+    for (const r of responses) {
+      expect(r.headers.get('x-ratelimit-limit')).toBe(String(limit));
+      expect(r.headers.get('x-ratelimit-reset')).toBe(String(resetSeconds));
+    }
+    // Mid-window on a held clock: the window ends in exactly 30 s.
+    for (const r of limited) expect(r.headers.get('retry-after')).toBe('30');
+  }
+
+  it('a burst spread over both: exactly `limit` succeed, every 429 has Retry-After', async () => {
+    const limit = 23;
+    const { a, b, clock } = await twoServers(limit);
+    const resetSeconds = (clock.ms + WINDOW_MS / 2) / 1000;
+    const responses = await Promise.all(
+      Array.from({ length: 90 }, (_, i) => call(i % 2 === 0 ? a : b, 'GET', '/api/v1/scheduling/platforms')),
+    );
+    expectExactLimit(responses, limit, resetSeconds);
+    // Both processes served some of the allowed ones: the count really is shared.
+    const remaining = responses.filter((r) => r.status === 200).map((r) => Number(r.headers.get('x-ratelimit-remaining')));
+    expect(new Set(remaining).size).toBe(limit);
+
+    // Unauthenticated callers share their IP's window across processes too.
+    const anonymous = await Promise.all(Array.from({ length: 60 }, (_, i) => call(i % 2 === 0 ? a : b, 'GET', '/health', { token: null })));
+    expectExactLimit(anonymous, limit, resetSeconds);
+  });
+
+  it('the next window starts with the whole quota; ended windows are purged', async () => {
+    const { a, b, clock } = await twoServers(3);
+    for (const server of [a, b, a]) expect((await call(server, 'GET', '/api/v1/scheduling/platforms')).status).toBe(200);
+    expect((await call(b, 'GET', '/api/v1/scheduling/platforms')).status).toBe(429);
+    clock.ms += WINDOW_MS / 2; // the window's end: the next one begins
+    for (const server of [b, a, b]) expect((await call(server, 'GET', '/api/v1/scheduling/platforms')).status).toBe(200);
+    expect((await call(a, 'GET', '/api/v1/scheduling/platforms')).status).toBe(429);
+
+    const db = a.server.context.storage.db;
+    const rows = async () => (await sql<{ n: number }>`select count(*)::int as n from rate_limit_windows`.execute(db)).rows[0]?.n;
+    expect(await rows()).toBe(2);
+    expect(await purgeExpiredRateLimitWindows(db, clock.ms)).toBe(1);
+    expect(await rows()).toBe(1);
+  });
+
+  it('while the database cannot count, each process falls back to its own counters', async () => {
+    const { a } = await twoServers(2);
+    // Only the limiter's table is gone: credentials still resolve, the upsert fails.
+    await sql`alter table rate_limit_windows rename to rate_limit_windows_gone`.execute(a.server.context.storage.db);
+    const statuses = [];
+    for (let i = 0; i < 3; i++) {
+      const r = await call(a, 'GET', '/api/v1/scheduling/platforms');
+      expect(r.headers.get('x-ratelimit-remaining')).toMatch(/^\d+$/);
+      statuses.push(r.status);
+    }
+    expect(statuses).toEqual([200, 200, 429]);
   });
 });

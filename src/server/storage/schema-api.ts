@@ -68,6 +68,15 @@ export interface OptimizationsTable {
   updated_at: string;
 }
 
+/** Shared rate-limit counters (PostgreSQL, several processes): one row per bucket and window. */
+export interface RateLimitWindowsTable {
+  /** `a:<account id>` or `ip:<address>`. */
+  bucket: string;
+  window_start_ms: number;
+  count: number;
+  expires_at_ms: number;
+}
+
 export interface ApiTables {
   access_tokens: AccessTokensTable;
   refresh_tokens: RefreshTokensTable;
@@ -75,4 +84,5 @@ export interface ApiTables {
   request_signatures: RequestSignaturesTable;
   metric_observations: MetricObservationsTable;
   optimizations: OptimizationsTable;
+  rate_limit_windows: RateLimitWindowsTable;
 }

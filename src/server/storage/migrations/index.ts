@@ -11,6 +11,7 @@ import { api } from './005-api';
 import { liveDispatch } from './004-live-dispatch';
 import { keyManagement } from './006-key-management';
 import { accountWebhooks } from './008-account-webhooks';
+import { rateLimit } from './007-rate-limit';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '004-live-dispatch': liveDispatch,
   '006-key-management': keyManagement,
   '008-account-webhooks': accountWebhooks,
+  '007-rate-limit': rateLimit,
 };
 
 /** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
