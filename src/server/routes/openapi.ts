@@ -1,12 +1,18 @@
 /**
  * GET /openapi.json: the contract as OpenAPI 3.1, generated from the shared zod schemas, so the
- * document cannot drift from what the server validates.
+ * document cannot drift from what the server validates. OpenAPI has no words for WebSocket
+ * messages: /ws and /ws/schedules/{id} are described as GET upgrades (101), and the messages
+ * each way as component schemas listed in the `x-websocket-messages` extension.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import * as account from '../../shared/api/account';
 import { ApiErrorBodySchema } from '../../shared/api/common';
+import { ClientWsMessageSchema, EVENT_TYPES, ServerControlMessageSchema, ServerEventSchema, ServerWsMessageSchema } from '../../shared/api/events';
 import * as api from '../../shared/api/resources';
+import { resolveLiveOptions } from '../events/options';
 import { SERVER_VERSION } from '../version';
+import { WS_CLOSE } from './ws';
 
 type JsonSchema = Record<string, unknown>;
 
@@ -21,6 +27,8 @@ interface Operation {
   body?: z.ZodType;
   response?: z.ZodType;
   status?: string;
+  /** Another success status with the same body (PUT: 201 created, 200 replaced). */
+  alsoStatus?: string;
   params?: string[];
   query?: Array<{ name: string; description: string; required?: boolean }>;
   idempotent?: boolean;
@@ -101,6 +109,23 @@ export function buildOpenApi(): JsonSchema {
     '/api/v1/scheduling/batch': {
       post: { summary: 'Up to 100 operations; one failure does not stop the others', body: api.BatchRequestSchema, response: api.BatchResultSchema, idempotent: true },
     },
+    '/api/v1/auth/keys': {
+      get: { summary: "The account's API keys (never a secret; revoked ones included)", response: account.ApiKeyListSchema },
+    },
+    '/api/v1/auth/keys/{id}': {
+      delete: { summary: 'Revoke a key and every access and refresh token minted from it', response: account.ApiKeyInfoSchema, params: ['id'] },
+    },
+    '/api/v1/account/webhook': {
+      get: { summary: "The account's own webhook (without its secret); 404 when none", response: account.WebhookConfigSchema },
+      put: {
+        summary: "Set the account's webhook URL; the secret is in the answer only when made (new webhook, or rotate_secret)",
+        body: account.WebhookConfigRequestSchema,
+        response: account.WebhookConfigSchema,
+        status: '201',
+        alsoStatus: '200',
+      },
+      delete: { summary: "Remove the account's webhook (deliveries fall back to the server's publisher)", response: account.WebhookConfigSchema },
+    },
     '/health': { get: { summary: 'Health', response: api.HealthSchema, public: true } },
   };
 
@@ -125,6 +150,9 @@ export function buildOpenApi(): JsonSchema {
             description: 'success',
             ...(op.response ? { content: { 'application/json': { schema: schemaOf(op.response, 'output') } } } : {}),
           },
+          ...(op.alsoStatus
+            ? { [op.alsoStatus]: { description: 'success', ...(op.response ? { content: { 'application/json': { schema: schemaOf(op.response, 'output') } } } : {}) } }
+            : {}),
           '400': errorResponse,
           '401': errorResponse,
           '404': errorResponse,
@@ -135,6 +163,7 @@ export function buildOpenApi(): JsonSchema {
       };
     }
   }
+  Object.assign(paths, webSocketPaths());
   return {
     openapi: '3.1.0',
     info: { title: 'Cadence Scheduling Optimization API', version: SERVER_VERSION },
@@ -143,7 +172,100 @@ export function buildOpenApi(): JsonSchema {
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'API key or access token' } },
-      schemas: { Error: schemaOf(ApiErrorBodySchema, 'output') },
+      schemas: {
+        Error: schemaOf(ApiErrorBodySchema, 'output'),
+        ServerEvent: schemaOf(ServerEventSchema, 'output'),
+        ServerControlMessage: schemaOf(ServerControlMessageSchema, 'output'),
+        ServerWsMessage: schemaOf(ServerWsMessageSchema, 'output'),
+        ClientWsMessage: schemaOf(ClientWsMessageSchema, 'input'),
+      },
+    },
+  };
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+/** The WebSocket endpoints as GET operations answered with 101 Switching Protocols. */
+function webSocketPaths(): Record<string, Record<string, unknown>> {
+  const live = resolveLiveOptions();
+  const closeCodes = Object.entries(WS_CLOSE)
+    .map(([name, code]) => `${code} ${name}`)
+    .join(', ');
+  const common = [
+    'Connect with `Upgrade: websocket`; messages are JSON text frames. Authenticate with',
+    '`Authorization: Bearer <API key or access token>` on the upgrade request (a bad one is a',
+    'plain 401 before the upgrade), or, from a browser, with a first message',
+    '`{"type": "auth", "token": "..."}` within',
+    `${live.authTimeoutMs / 1000} s. There is no token query parameter (it would end up in logs).`,
+    'The server answers `authenticated`, then `subscribed` (with `head_seq`) after replaying every',
+    'retained event after `since` (`resync_required` first when `since` is older than retention),',
+    'then live events: `{"type", "seq", "schedule_id", "occurred_at", "data"}` with `type` one of',
+    `${EVENT_TYPES.join(', ')}; \`seq\` is per account, gapless and increasing. The server pings`,
+    `(every ${live.heartbeatMs / 1000} s by default) and re-checks the credential (a revoked key or an expired token ends`,
+    `the connection with 4401). Client messages: auth, subscribe, ping (answered with pong); an`,
+    `invalid one gets an \`error\` message. By default messages are at most ${live.maxMessageBytes} bytes and an`,
+    `account has at most ${live.maxConnectionsPerAccount} connections. Close codes: ${closeCodes}.`,
+    'Message schemas: `x-websocket-messages` and components ClientWsMessage, ServerWsMessage',
+    '(= ServerEvent | ServerControlMessage).',
+  ].join(' ');
+  const messages = {
+    'x-websocket-messages': {
+      client: [ref('ClientWsMessage')],
+      server: [ref('ServerEvent'), ref('ServerControlMessage')],
+    },
+  };
+  const upgradeHeaders = [
+    { name: 'Upgrade', in: 'header', required: true, schema: { type: 'string', const: 'websocket' } },
+    { name: 'Connection', in: 'header', required: true, description: 'must include Upgrade', schema: { type: 'string' } },
+    { name: 'Sec-WebSocket-Key', in: 'header', required: true, schema: { type: 'string' } },
+    { name: 'Sec-WebSocket-Version', in: 'header', required: true, schema: { type: 'string', const: '13' } },
+  ];
+  const responses = (withNotFound: boolean) => ({
+    '101': {
+      description: 'Switching Protocols: the connection is now a WebSocket carrying the messages in x-websocket-messages',
+      headers: {
+        Upgrade: { schema: { type: 'string', const: 'websocket' } },
+        Connection: { schema: { type: 'string', const: 'Upgrade' } },
+        'Sec-WebSocket-Accept': { schema: { type: 'string' } },
+      },
+    },
+    '401': errorResponse,
+    ...(withNotFound ? { '404': { ...errorResponse, description: 'the schedule does not exist or belongs to another account (header auth)' } } : {}),
+    '426': { ...errorResponse, description: 'a plain GET without Upgrade: websocket' },
+    '429': errorResponse,
+  });
+  // Auth may come after the upgrade (first message), so the bearer header is optional here.
+  const security = [{ bearer: [] }, {}];
+  return {
+    '/ws': {
+      get: {
+        summary: 'Live events of the account, multiplexed (WebSocket)',
+        description: `${common} After authenticating, send \`{"type": "subscribe", "schedules": ["*"] | [ids], "since"?: seq}\`; a new subscribe replaces the previous one.`,
+        security,
+        parameters: upgradeHeaders,
+        responses: responses(false),
+        ...messages,
+      },
+    },
+    '/ws/schedules/{id}': {
+      get: {
+        summary: "One schedule's live events (WebSocket; the integration guide's path)",
+        description: `${common} The subscription is implicit (this schedule only; \`subscribe\` is refused); \`since\` in the query replays from there. Another account's schedule closes with 4404 when auth is by message.`,
+        security,
+        parameters: [
+          { name: 'id', in: 'path', required: true, schema: { type: 'string' } },
+          {
+            name: 'since',
+            in: 'query',
+            required: false,
+            description: 'replay every retained event after this seq before following live (an invalid value closes with 1008)',
+            schema: { type: 'integer', minimum: 0 },
+          },
+          ...upgradeHeaders,
+        ],
+        responses: responses(true),
+        ...messages,
+      },
     },
   };
 }

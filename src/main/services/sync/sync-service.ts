@@ -351,6 +351,12 @@ export class SyncService {
     const api = this.requireApi();
     const cache = this.options.cache;
     const since = cache.getMeta('last_pull_at') ?? cache.getMeta('last_synced_at');
+    if (!since) {
+      // Never loaded in full: that load (resumable, single-flight) is the pull. A stale read
+      // during it must not start a second complete read beside it.
+      await this.initialLoad();
+      return;
+    }
     const started = this.iso();
     let cursor: string | null = null;
     do {
