@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Platform } from '../../../shared/api';
 import type { HistoryObservation } from '../types';
-import { fitModel } from './model';
+import { MODEL_PRIORS, type CellStats, cholesky, fitModel, noiseVariance } from './model';
 import { priorSurface } from './surface';
 
 const NOW = Date.parse('2026-06-03T12:00:00Z');
@@ -79,6 +79,113 @@ describe('engagement model (empirical Bayes)', () => {
     for (const c of many.confidence) {
       expect(c).toBeGreaterThanOrEqual(0);
       expect(c).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('with no history its posterior is exactly the prior mean β₀·(prior − mean prior), history weight 0', () => {
+    const model = fitModel({ platform: 'instagram', timezone: 'UTC', history: [], now: NOW });
+    const prior = priorSurface('instagram', 0);
+    const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+    for (let c = 0; c < 168; c++) {
+      expect(model.posterior[c]).toBeCloseTo(MODEL_PRIORS.priorSlopeMean * ((prior[c] ?? 0) - mean), 12);
+      expect(model.confidence[c]).toBeCloseTo(0.2, 12);
+    }
+    expect(model.priorSlope).toBe(MODEL_PRIORS.priorSlopeMean);
+    expect(model.noiseVariance).toBe(MODEL_PRIORS.noiseVariance);
+  });
+
+  it('pools neighbouring hours: a peak planted at 13:00 and 15:00 lifts the empty 14:00 between them', () => {
+    // Wednesday 2026-05-27 in UTC; 6 weeks of noisy posts at 13:00 and 15:00 (×2 ± 20%), none at 14:00.
+    const WED_13 = Date.parse('2026-05-27T13:00:00Z');
+    const peak: HistoryObservation[] = [];
+    for (let w = 0; w < 6; w++) {
+      peak.push(post(WED_13 - w * WEEK, 0.1 * (w % 2 === 0 ? 1.2 : 0.8), 'tiktok', `a${w}`));
+      peak.push(post(WED_13 + 2 * 3600_000 - w * WEEK, 0.1 * (w % 2 === 0 ? 0.8 : 1.2), 'tiktok', `b${w}`));
+    }
+    const model = fitModel({ platform: 'tiktok', timezone: 'UTC', history: [...background(12), ...peak], now: NOW });
+    const WED = 2 * 24;
+    expect(model.posts[WED + 14]).toBe(0);
+    // The empty hour is estimated well above the median, and above hours farther away.
+    expect(model.posterior[WED + 14]).toBeGreaterThan(0.35);
+    expect(model.posterior[WED + 14]).toBeGreaterThan(model.posterior[WED + 18] ?? 0);
+    expect(model.posterior[WED + 14]).toBeGreaterThan(model.posterior[WED + 9] ?? 0);
+    expect(model.historyWeight[WED + 14]).toBeGreaterThan(0.5);
+    const argmax = model.posterior.indexOf(Math.max(...model.posterior));
+    expect(argmax).toBeGreaterThanOrEqual(WED + 13);
+    expect(argmax).toBeLessThanOrEqual(WED + 15);
+  });
+
+  it('pools the hour profile across weekdays: 19:00 good on six days lifts 19:00 on the seventh', () => {
+    const history: HistoryObservation[] = [];
+    // Monday 2026-05-25 … Saturday: 19:00 at 2× the median; 10:00 and 13:00 every day at the median.
+    const MON = Date.parse('2026-05-25T00:00:00Z');
+    for (let w = 0; w < 8; w++) {
+      for (let d = 0; d < 7; d++) {
+        const day = MON - w * WEEK + d * 86_400_000;
+        if (d < 6) history.push(post(day + 19 * 3600_000, 0.1, 'tiktok', `e${w}_${d}`));
+        history.push(post(day + 10 * 3600_000, 0.05 * (1 + ((w + d) % 3 - 1) * 0.2), 'tiktok', `m${w}_${d}`));
+        history.push(post(day + 13 * 3600_000, 0.05 * (1 + ((w + d + 1) % 3 - 1) * 0.2), 'tiktok', `n${w}_${d}`));
+      }
+    }
+    const model = fitModel({ platform: 'tiktok', timezone: 'UTC', history: history.filter((h) => Date.parse(h.published_at) <= NOW), now: NOW });
+    const SUN = 6 * 24;
+    expect(model.posts[SUN + 19]).toBe(0);
+    expect(model.posterior[SUN + 19]).toBeGreaterThan((model.posterior[SUN + 10] ?? 0) + 0.1);
+    expect(model.posterior[SUN + 19]).toBeLessThan(model.posterior[5 * 24 + 19] ?? 0);
+  });
+
+  it('learns how much the account follows the industry prior (β)', () => {
+    const prior = priorSurface('tiktok', 0);
+    const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+    const followers: HistoryObservation[] = [];
+    const flat: HistoryObservation[] = [];
+    for (let w = 0; w < 10; w++) {
+      for (let k = 0; k < 12; k++) {
+        const at = Date.parse('2026-05-25T07:00:00Z') - w * WEEK + k * 13 * 3600_000;
+        const cell = Math.floor(((at / 3600_000) % 168 + 168 + 72) % 168); // 1970-01-01 was a Thursday
+        followers.push(post(at, 0.05 * Math.exp((prior[cell] ?? 0) - mean), 'tiktok', `f${w}_${k}`));
+        flat.push(post(at, 0.05 * (1 + ((w + k) % 3 - 1) * 0.1), 'tiktok', `g${w}_${k}`));
+      }
+    }
+    const follows = fitModel({ platform: 'tiktok', timezone: 'UTC', history: followers, now: NOW });
+    const ignores = fitModel({ platform: 'tiktok', timezone: 'UTC', history: flat, now: NOW });
+    expect(follows.priorSlope).toBeGreaterThan(0.6);
+    expect(ignores.priorSlope).toBeLessThan(0.15);
+  });
+});
+
+describe('model pieces', () => {
+  function stats(cells: number[][]): CellStats {
+    const out: CellStats = { weight: new Float64Array(168), sum: new Float64Array(168), sumSquares: new Float64Array(168), posts: new Int32Array(168) };
+    cells.forEach((ys, c) => {
+      for (const y of ys) {
+        out.weight[c] = (out.weight[c] ?? 0) + 1;
+        out.sum[c] = (out.sum[c] ?? 0) + y;
+        out.sumSquares[c] = (out.sumSquares[c] ?? 0) + y * y;
+        out.posts[c] = (out.posts[c] ?? 0) + 1;
+      }
+    });
+    return out;
+  }
+
+  it('noise variance: the prior guess without repeated cells, the pooled within-cell variance with many', () => {
+    expect(noiseVariance(stats([[0.3], [-0.2], [0.1]]))).toBeCloseTo(MODEL_PRIORS.noiseVariance, 12);
+    // 60 cells × 5 posts at ±0.5 around different means: within-cell variance 0.3125 (n − 1 df).
+    const cells = Array.from({ length: 60 }, (_, c) => [-0.5, 0.5, -0.5, 0.5, 0].map((d) => d + c / 60));
+    const v = noiseVariance(stats(cells));
+    const expected = (MODEL_PRIORS.noiseDf * MODEL_PRIORS.noiseVariance + 60 * 1) / (MODEL_PRIORS.noiseDf + 60 * 4);
+    expect(v).toBeCloseTo(expected, 12);
+  });
+
+  it('cholesky factors a symmetric positive-definite matrix', () => {
+    const a = Float64Array.from([4, 2, 0.4, 2, 5, 1, 0.4, 1, 3]);
+    const l = cholesky(Float64Array.from(a), 3);
+    for (let i = 0; i < 3; i++) {
+      for (let j = 0; j < 3; j++) {
+        let v = 0;
+        for (let k = 0; k <= Math.min(i, j); k++) v += (l[i * 3 + k] ?? 0) * (l[j * 3 + k] ?? 0);
+        expect(v).toBeCloseTo(a[i * 3 + j] ?? 0, 12);
+      }
     }
   });
 });

@@ -1,24 +1,55 @@
 /**
- * The engagement model for one platform: the account's own history, read as log-lift over the
- * account's median engagement rate per local weekday × hour, recency-weighted (16-week
- * half-life), smoothed to neighbouring hours, and shrunk toward the industry prior by empirical
- * Bayes (the shrinkage strength comes from the data's own within-cell vs. between-cell variance).
+ * The engagement model for one platform: a hierarchical empirical-Bayes model of the account's
+ * log-lift over its median engagement rate per local weekday × hour in the audience zone.
+ * Each cell's effect is the sum of parts that are pooled at different levels:
+ *   the account's level + β × (industry prior) + an hour-of-day profile shared by all weekdays
+ *   + a weekday level + a slot-specific deviation that is smooth across neighbouring hours.
+ * Each part has a Gaussian prior (together, a covariance over the 168 cells); history posts are
+ * noisy, recency-weighted observations of their cell, the noise variance estimated from the
+ * account's own repeated cells. The posterior mean and variance come from one linear solve over
+ * the observed cells (Gaussian-process regression / kriging): a cell with no posts borrows from
+ * neighbouring hours, the same hour on other days and the prior, in proportion to how much
+ * data sits there.
  */
 import type { Platform } from '../../../shared/api';
 import { Temporal } from '../../../shared/time';
 import type { HistoryObservation } from '../types';
 import { ZoneClock } from '../zone-clock';
-import { HOURS_PER_WEEK, priorSurface } from './surface';
+import { HOURS_PER_WEEK as WEEK_CELLS, priorSurface } from './surface';
 
-export const MODEL_VERSION = 'cadence-eb-weekhour-1';
+/** A module-local copy: hot loops read it without going through the import binding. */
+const HOURS_PER_WEEK: number = WEEK_CELLS;
+
+export const MODEL_VERSION = 'cadence-eb-weekhour-2';
 
 export const HALF_LIFE_WEEKS = 16;
 /** Older posts carry under 1% weight; dropping them keeps fitting fast. */
 export const MAX_AGE_WEEKS = 120;
 const WEEK_MS = 7 * 24 * 3600_000;
-/** Neighbouring-hour smoothing kernel (±2 h). */
-const HOUR_KERNEL = [0.3, 0.7, 1, 0.7, 0.3] as const;
 const LOG_LIFT_CLAMP = 2;
+
+/**
+ * Prior scales of the parts, in log-lift units (README, "Recommendations", says why each value
+ * is reasonable for real accounts). The noise variance is estimated from the data.
+ */
+export const MODEL_PRIORS = {
+  /** The account's mean log-lift over its median: nearly 0, but a skewed account differs. */
+  levelSd: 0.3,
+  /** β: how strongly this account follows the industry prior surface (0..1). */
+  priorSlopeMean: 0.5,
+  priorSlopeSd: 1,
+  /** Hour-of-day profile shared by all weekdays, smooth over ~2 h (circular over 24 h). */
+  hourSd: 0.15,
+  hourLengthHours: 2,
+  /** A whole weekday above or below the others. */
+  weekdaySd: 0.1,
+  /** One weekday's hours deviating from the shared profile, smooth over ~2 h. */
+  slotSd: 0.3,
+  slotLengthHours: 2,
+  /** Per-post noise prior: sd 0.4 in log-lift (≈ ±50% post to post), worth 8 posts. */
+  noiseVariance: 0.16,
+  noiseDf: 8,
+} as const;
 
 export interface EngagementModel {
   platform: Platform;
@@ -26,18 +57,25 @@ export interface EngagementModel {
   grid: Float64Array;
   /** 0..1 confidence per cell. */
   confidence: Float64Array;
-  /** Share of each cell's posterior that comes from history (n / (n + κ)). */
+  /**
+   * Share of each cell's prior uncertainty (hour, weekday and slot parts) that history removed:
+   * 0 with no posts at or near the cell, toward 1 with many.
+   */
   historyWeight: Float64Array;
   /** Posterior mean log-lift over the account median per cell (before scaling to 0..1). */
   posterior: Float64Array;
+  /** Posterior sd of the cell's hour/weekday/slot effect. */
+  posteriorSd: Float64Array;
   /** Industry prior (0..1) per cell. */
   prior: Float64Array;
   /** Raw, unsmoothed post counts and mean log-lift per cell, for the reasons. */
   posts: Int32Array;
   meanLogLift: Float64Array;
   totalPosts: number;
-  /** Empirical-Bayes prior strength κ = σ² / τ², in pseudo-posts. */
-  kappa: number;
+  /** Estimated per-post noise variance of log-lift. */
+  noiseVariance: number;
+  /** Posterior mean of β, the weight of the industry prior for this account. */
+  priorSlope: number;
 }
 
 export function median(values: number[]): number {
@@ -72,10 +110,114 @@ export interface FitOptions {
   clock?: CellClock;
 }
 
+/** Per-cell sufficient statistics of the recency-weighted log-lifts. */
+export interface CellStats {
+  /** Σw, Σw·y, Σw·y² and the number of posts per cell. */
+  weight: Float64Array;
+  sum: Float64Array;
+  sumSquares: Float64Array;
+  posts: Int32Array;
+}
+
+/**
+ * Pooled per-post noise variance: the weighted within-cell variance of cells holding ≥ 2 posts
+ * (each such cell gives n − 1 degrees of freedom), combined with the prior guess as if it were
+ * `noiseDf` more degrees of freedom (a conjugate inverse-gamma prior).
+ */
+export function noiseVariance(stats: CellStats, priorVariance = MODEL_PRIORS.noiseVariance, priorDf = MODEL_PRIORS.noiseDf): number {
+  let ss = 0;
+  let df = 0;
+  for (let c = 0; c < stats.posts.length; c++) {
+    const n = stats.posts[c] ?? 0;
+    const w = stats.weight[c] ?? 0;
+    if (n < 2 || w <= 0) continue;
+    const mean = (stats.sum[c] ?? 0) / w;
+    // Weighted sums of squares are in units of the average weight; rescale to posts.
+    ss += (((stats.sumSquares[c] ?? 0) - w * mean * mean) * n) / w;
+    df += n - 1;
+  }
+  return (priorDf * priorVariance + ss) / (priorDf + df);
+}
+
+/** Circular distance between a and b on a ring of n. */
+function ringDistance(a: number, b: number, n: number): number {
+  const d = Math.abs(a - b) % n;
+  return Math.min(d, n - d);
+}
+
+/** Squared-exponential kernel values by integer lag 0..maxLag. */
+function kernelTable(sd: number, lengthHours: number, maxLag: number): Float64Array {
+  const out = new Float64Array(maxLag + 1);
+  for (let d = 0; d <= maxLag; d++) out[d] = sd * sd * Math.exp(-(d * d) / (2 * lengthHours * lengthHours));
+  return out;
+}
+
+/** In-place lower Cholesky factor of the symmetric positive-definite m×m matrix `a` (row-major). */
+export function cholesky(a: Float64Array, m: number): Float64Array {
+  for (let j = 0; j < m; j++) {
+    const rj = j * m;
+    let d = a[rj + j] ?? 0;
+    for (let k = 0; k < j; k++) d -= (a[rj + k] ?? 0) ** 2;
+    const root = Math.sqrt(Math.max(d, 1e-12));
+    a[rj + j] = root;
+    for (let i = j + 1; i < m; i++) {
+      const ri = i * m;
+      let t = a[ri + j] ?? 0;
+      for (let k = 0; k < j; k++) t -= (a[ri + k] ?? 0) * (a[rj + k] ?? 0);
+      a[ri + j] = t / root;
+    }
+  }
+  return a;
+}
+
+/** Solves L·x = b in place (L lower-triangular, row-major m×m). */
+function forward(l: Float64Array, m: number, b: Float64Array): Float64Array {
+  for (let i = 0; i < m; i++) {
+    const ri = i * m;
+    let t = b[i] ?? 0;
+    for (let k = 0; k < i; k++) t -= (l[ri + k] ?? 0) * (b[k] ?? 0);
+    b[i] = t / (l[ri + i] ?? 1);
+  }
+  return b;
+}
+
+/** Solves Lᵀ·x = b in place. */
+function backward(l: Float64Array, m: number, b: Float64Array): Float64Array {
+  for (let i = m - 1; i >= 0; i--) {
+    let t = b[i] ?? 0;
+    for (let k = i + 1; k < m; k++) t -= (l[k * m + i] ?? 0) * (b[k] ?? 0);
+    b[i] = t / (l[i * m + i] ?? 1);
+  }
+  return b;
+}
+
+let localCache: Float64Array | undefined;
+
+/** The 168×168 covariance of the local parts (hour profile + weekday + slot), built once. */
+export function localCovariance(): Float64Array {
+  if (localCache) return localCache;
+  const P = MODEL_PRIORS;
+  const hourK = kernelTable(P.hourSd, P.hourLengthHours, 12);
+  const slotK = kernelTable(P.slotSd, P.slotLengthHours, HOURS_PER_WEEK / 2);
+  const weekdayVar = P.weekdaySd * P.weekdaySd;
+  const out = new Float64Array(HOURS_PER_WEEK * HOURS_PER_WEEK);
+  for (let a = 0; a < HOURS_PER_WEEK; a++) {
+    for (let b = 0; b < HOURS_PER_WEEK; b++) {
+      out[a * HOURS_PER_WEEK + b] =
+        (hourK[ringDistance(a % 24, b % 24, 24)] ?? 0) +
+        (Math.floor(a / 24) === Math.floor(b / 24) ? weekdayVar : 0) +
+        (slotK[ringDistance(a, b, HOURS_PER_WEEK)] ?? 0);
+    }
+  }
+  localCache = out;
+  return out;
+}
+
 export function fitModel(options: FitOptions): EngagementModel {
   const { platform, timezone, now } = options;
   const clock = options.clock ?? new CellClock(timezone);
   const prior = priorSurface(platform, offsetMinutesAt(timezone, now));
+  const P = MODEL_PRIORS;
 
   const rows: Array<{ rate: number; at: number }> = [];
   for (const obs of options.history) {
@@ -88,96 +230,109 @@ export function fitModel(options: FitOptions): EngagementModel {
   // A floor keeps log-lift finite for posts with zero engagement.
   const floor = Math.max(med * 0.02, 1e-9);
 
-  const n = new Float64Array(HOURS_PER_WEEK);
-  const s = new Float64Array(HOURS_PER_WEEK);
-  const rawN = new Float64Array(HOURS_PER_WEEK);
-  const rawS = new Float64Array(HOURS_PER_WEEK);
-  const rawSS = new Float64Array(HOURS_PER_WEEK);
-  const posts = new Int32Array(HOURS_PER_WEEK);
+  const stats: CellStats = {
+    weight: new Float64Array(HOURS_PER_WEEK),
+    sum: new Float64Array(HOURS_PER_WEEK),
+    sumSquares: new Float64Array(HOURS_PER_WEEK),
+    posts: new Int32Array(HOURS_PER_WEEK),
+  };
   const rawSum = new Float64Array(HOURS_PER_WEEK);
   for (const row of rows) {
     const y = Math.max(-LOG_LIFT_CLAMP, Math.min(LOG_LIFT_CLAMP, Math.log(Math.max(row.rate, floor) / Math.max(med, floor))));
+    // Recency: an older post counts as a noisier observation (variance σ²/w).
     const w = 0.5 ** ((now - row.at) / WEEK_MS / HALF_LIFE_WEEKS);
     const cell = clock.cellOf(row.at);
-    posts[cell] = (posts[cell] ?? 0) + 1;
+    stats.posts[cell] = (stats.posts[cell] ?? 0) + 1;
+    stats.weight[cell] = (stats.weight[cell] ?? 0) + w;
+    stats.sum[cell] = (stats.sum[cell] ?? 0) + w * y;
+    stats.sumSquares[cell] = (stats.sumSquares[cell] ?? 0) + w * y * y;
     rawSum[cell] = (rawSum[cell] ?? 0) + y;
-    rawN[cell] = (rawN[cell] ?? 0) + w;
-    rawS[cell] = (rawS[cell] ?? 0) + w * y;
-    rawSS[cell] = (rawSS[cell] ?? 0) + w * y * y;
-    for (let d = -2; d <= 2; d++) {
-      const k = HOUR_KERNEL[d + 2] ?? 0;
-      const c = (cell + d + HOURS_PER_WEEK) % HOURS_PER_WEEK;
-      n[c] = (n[c] ?? 0) + w * k;
-      s[c] = (s[c] ?? 0) + w * k * y;
-    }
   }
+  const sigma2 = noiseVariance(stats);
 
   let priorMean = 0;
   for (const p of prior) priorMean += p;
   priorMean /= HOURS_PER_WEEK;
+  const centred = Float64Array.from(prior, (p) => p - priorMean);
 
-  // σ²: pooled within-cell variance of single posts (unsmoothed cells).
-  let within = 0;
-  let withinW = 0;
-  for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const w = rawN[c] ?? 0;
-    if (w <= 0) continue;
-    const mean = (rawS[c] ?? 0) / w;
-    within += (rawSS[c] ?? 0) - w * mean * mean;
-    withinW += w;
+  // The covariance of the cell effects: global parts (level, β·prior) plus local parts
+  // (hour profile, weekday, slot). Only the local parts enter the confidence.
+  const localK = localCovariance();
+  const levelVar = P.levelSd * P.levelSd;
+  const slopeVar = P.priorSlopeSd * P.priorSlopeSd;
+
+  const observed: number[] = [];
+  for (let c = 0; c < HOURS_PER_WEEK; c++) if ((stats.weight[c] ?? 0) > 0) observed.push(c);
+  const m = observed.length;
+
+  // (K_OO + D) with D = σ²/Σw per observed cell, factorised once.
+  const chol = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) {
+    const a = observed[i] ?? 0;
+    for (let j = 0; j <= i; j++) {
+      const b = observed[j] ?? 0;
+      const k = levelVar + slopeVar * (centred[a] ?? 0) * (centred[b] ?? 0) + (localK[a * HOURS_PER_WEEK + b] ?? 0);
+      chol[i * m + j] = k;
+      chol[j * m + i] = k;
+    }
+    chol[i * m + i] = (chol[i * m + i] ?? 0) + sigma2 / (stats.weight[a] ?? 1);
   }
-  const sigma2 = withinW > 1 ? Math.max(0.01, within / withinW) : 0.25;
-
-  // β: how strongly this account follows the industry prior, estimated by weighted regression
-  // of the cell means on the prior and itself shrunk toward 0.5 while data are scarce.
-  let sxy = 0;
-  let sxx = 0;
-  let nTotal = 0;
-  for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const w = n[c] ?? 0;
-    if (w <= 0) continue;
-    const x = (prior[c] ?? 0) - priorMean;
-    sxy += w * x * ((s[c] ?? 0) / w);
-    sxx += w * x * x;
-    nTotal += w;
+  cholesky(chol, m);
+  const alpha = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const c = observed[i] ?? 0;
+    alpha[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - P.priorSlopeMean * (centred[c] ?? 0);
   }
-  const betaHat = sxx > 0 ? sxy / sxx : 0.5;
-  const beta = Math.min(1.5, Math.max(0.15, (nTotal * betaHat + 10 * 0.5) / (nTotal + 10)));
-  const m0 = new Float64Array(HOURS_PER_WEEK);
-  for (let c = 0; c < HOURS_PER_WEEK; c++) m0[c] = beta * ((prior[c] ?? 0) - priorMean);
-
-  // τ²: spread of the true cell effects around the prior, by the method of moments.
-  let between = 0;
-  let betweenW = 0;
-  let noise = 0;
-  for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const w = n[c] ?? 0;
-    if (w < 0.5) continue;
-    const dev = (s[c] ?? 0) / w - (m0[c] ?? 0);
-    between += w * dev * dev;
-    noise += sigma2;
-    betweenW += w;
+  backward(chol, m, forward(chol, m, alpha));
+  // β's posterior mean, and the level's: their prior means plus their share of the fit.
+  let priorSlope = P.priorSlopeMean;
+  let level = 0;
+  for (let i = 0; i < m; i++) {
+    priorSlope += slopeVar * (centred[observed[i] ?? 0] ?? 0) * (alpha[i] ?? 0);
+    level += levelVar * (alpha[i] ?? 0);
   }
-  const tau2 = betweenW > 0 ? Math.max(0.005, (between - noise) / betweenW) : 0.05;
-  const kappa = Math.min(50, Math.max(0.5, sigma2 / tau2));
 
+  // Posterior mean per cell: level + β·prior + the local parts' covariance with the data.
   const post = new Float64Array(HOURS_PER_WEEK);
+  for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0);
+  for (let i = 0; i < m; i++) {
+    const src = (observed[i] ?? 0) * HOURS_PER_WEEK;
+    const weight = alpha[i] ?? 0;
+    for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + (localK[src + c] ?? 0) * weight;
+  }
+
+  // Uncertainty left per cell, from an effective sample size: each observed cell counts toward
+  // cell c with its recency weight × the squared correlation of their local effects (1 for the
+  // cell itself, ~0.6 one hour away, ~0.2 for the same hour on another day). Treating those
+  // contributions as independent slightly overstates what overlapping posts tell (the exact
+  // posterior variance would cost 168 forward solves per platform, ~20× the rest of the fit).
+  const posteriorSd = new Float64Array(HOURS_PER_WEEK);
   const historyWeight = new Float64Array(HOURS_PER_WEEK);
-  const sd = new Float64Array(HOURS_PER_WEEK);
+  const effectivePosts = new Float64Array(HOURS_PER_WEEK);
+  for (let i = 0; i < m; i++) {
+    const o = observed[i] ?? 0;
+    const src = o * HOURS_PER_WEEK;
+    const w = stats.weight[o] ?? 0;
+    const vo = localK[src + o] ?? 1;
+    for (let c = 0; c < HOURS_PER_WEEK; c++) {
+      const k = localK[src + c] ?? 0;
+      effectivePosts[c] = (effectivePosts[c] ?? 0) + (w * k * k) / (vo * (localK[c * HOURS_PER_WEEK + c] ?? 1));
+    }
+  }
   let lo = Infinity;
   let hi = -Infinity;
   for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const w = n[c] ?? 0;
-    const value = ((s[c] ?? 0) + kappa * (m0[c] ?? 0)) / (w + kappa);
-    post[c] = value;
-    historyWeight[c] = w / (w + kappa);
-    sd[c] = Math.sqrt(1 / (w / sigma2 + 1 / tau2));
+    const localPrior = localK[c * HOURS_PER_WEEK + c] ?? 1;
+    const variance = 1 / (1 / localPrior + (effectivePosts[c] ?? 0) / sigma2);
+    posteriorSd[c] = Math.sqrt(variance);
+    historyWeight[c] = 1 - variance / localPrior;
+    const value = post[c] ?? 0;
     lo = Math.min(lo, value);
     hi = Math.max(hi, value);
   }
   let spread = 0;
   const mid = (lo + hi) / 2;
-  for (const v of post) spread += (v - mid) ** 2;
+  for (const value of post) spread += (value - mid) ** 2;
   spread = Math.max(0.05, Math.sqrt(spread / HOURS_PER_WEEK));
 
   const grid = new Float64Array(HOURS_PER_WEEK);
@@ -185,11 +340,12 @@ export function fitModel(options: FitOptions): EngagementModel {
   const meanLogLift = new Float64Array(HOURS_PER_WEEK);
   for (let c = 0; c < HOURS_PER_WEEK; c++) {
     grid[c] = hi > lo ? ((post[c] ?? 0) - lo) / (hi - lo) : (prior[c] ?? 0);
-    // Prior-only cells get a modest fixed confidence; history adds to it in proportion to its
-    // weight, discounted when the posterior is still wide relative to the spread of the week.
+    // Prior-only cells get a modest fixed confidence; history adds to it in proportion to the
+    // uncertainty it removed, discounted when the posterior is still wide relative to the spread
+    // of the week.
     const h = historyWeight[c] ?? 0;
-    confidence[c] = Math.min(1, 0.2 + 0.75 * h * Math.exp(-(sd[c] ?? 0) / spread));
-    const count = posts[c] ?? 0;
+    confidence[c] = Math.min(1, 0.2 + 0.75 * h * Math.exp(-(posteriorSd[c] ?? 0) / spread));
+    const count = stats.posts[c] ?? 0;
     meanLogLift[c] = count > 0 ? (rawSum[c] ?? 0) / count : 0;
   }
   return {
@@ -198,10 +354,12 @@ export function fitModel(options: FitOptions): EngagementModel {
     confidence,
     historyWeight,
     posterior: post,
+    posteriorSd,
     prior,
-    posts,
+    posts: stats.posts,
     meanLogLift,
     totalPosts: rows.length,
-    kappa,
+    noiseVariance: sigma2,
+    priorSlope,
   };
 }

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { HeatmapSchema, RecommendationSchema, type Platform } from '../../../shared/api';
 import { Temporal, localDayKey } from '../../../shared/time';
 import type { CalendarItem, HistoryObservation } from '../types';
-import { MODEL_VERSION } from './model';
-import { heatmap, localStarts, recommend } from './recommend';
+import { MODEL_VERSION, fitModel } from './model';
+import { heatmap, localStarts, reasonsFor, recommend, scoreCandidates } from './recommend';
 
 const WEEK = 7 * 86_400_000;
 
@@ -29,6 +29,27 @@ describe('recommend', () => {
     expect(tuesday?.reasons).toContain('TikTok audiences peak mid-week afternoons (industry data)');
     expect(tuesday?.reasons).toContain('No other TikTok post within 3 h');
     expect(tuesday?.basis).toEqual({ kind: expect.stringMatching(/history|blend/), sample_size: 11 });
+  });
+
+  it('an hour without posts is explained by the neighbouring hours the model pooled', () => {
+    // Six Wednesdays of posts at 13:00 and 15:00 UTC at 2× the median; none at 14:00.
+    const history: HistoryObservation[] = [];
+    for (let w = 1; w <= 6; w++) {
+      history.push(post(Date.parse('2026-06-03T13:00:00Z') - w * WEEK, 0.02));
+      history.push(post(Date.parse('2026-06-03T15:00:00Z') - w * WEEK, 0.02));
+    }
+    for (let w = 1; w <= 12; w++) for (let k = 0; k < 5; k++) history.push(post(Date.parse('2026-06-01T07:00:00Z') - w * WEEK + k * 31 * 3600_000, 0.01));
+    const model = fitModel({ platform: 'tiktok', timezone: 'UTC', history, now });
+    const at = Date.parse('2026-06-03T14:00:00Z');
+    const [candidate] = scoreCandidates(model, [{ startMs: at, dayIndex: 2, weekday: 2, minuteOfDay: 14 * 60 }], 60, []);
+    expect(candidate?.liftPosts).toBe(0);
+    expect(reasonsFor(candidate as NonNullable<typeof candidate>, 60, 180, 0)).toContain(
+      'Wednesdays 12:00–17:00 earned 100% above your median over 12 posts (none in the window itself; neighbouring hours are pooled)',
+    );
+    const out = recommend({ ...base, platforms: ['tiktok'], targetCount: 20, history });
+    const rec = out.data.find((r) => r.window_start === '2026-06-03T14:00:00Z');
+    expect(rec, JSON.stringify(out.data.map((r) => r.window_start))).toBeDefined();
+    expect(rec?.basis).toEqual({ kind: expect.stringMatching(/history|blend/), sample_size: 12 });
   });
 
   it('answers valid, non-overlapping, future windows spread over days, away from scheduled posts', () => {

@@ -26,6 +26,10 @@ export const RECOMMEND_SPACING_MINUTES: Record<Platform, number> = {
 };
 
 const STEP_MINUTES = 30;
+/** Hours either side of a window that the reasons count as its neighbourhood. */
+const NEARBY_HOURS = 2;
+/** Below this β the account does not follow the industry prior enough to cite it. */
+const PRIOR_CITED_SLOPE = 0.15;
 const MINUTE = 60_000;
 
 export interface Candidate {
@@ -42,7 +46,15 @@ export interface Candidate {
   samples: number;
   logLift: number;
   liftPosts: number;
+  /** Same-weekday posts within 2 h of the window (the hours the model pools with it). */
+  nearbyPosts: number;
+  nearbyLogLift: number;
+  /** Local minutes of day bounding those neighbouring hours. */
+  nearbyFrom: number;
+  nearbyTo: number;
   priorLevel: number;
+  /** How much this account follows the industry prior (the model's β). */
+  priorSlope: number;
   nearestExistingMs: number;
 }
 
@@ -143,6 +155,19 @@ export function scoreCandidates(
       samples += posts;
       liftSum += posts * (model.meanLogLift[cell] ?? 0);
     }
+    // Neighbouring hours on the same local day: the smooth part of the model pools them.
+    const firstHour = Math.floor(start.minuteOfDay / 60);
+    const lastHour = Math.min(23, Math.floor((start.minuteOfDay + durationMinutes - 1) / 60));
+    const fromHour = Math.max(0, firstHour - NEARBY_HOURS);
+    const toHour = Math.min(23, lastHour + NEARBY_HOURS);
+    let nearbyPosts = 0;
+    let nearbySum = 0;
+    for (let hour = fromHour; hour <= toHour; hour++) {
+      const cell = start.weekday * 24 + hour;
+      const posts = model.posts[cell] ?? 0;
+      nearbyPosts += posts;
+      nearbySum += posts * (model.meanLogLift[cell] ?? 0);
+    }
     out.push({
       platform: model.platform,
       startMs: start.startMs,
@@ -156,7 +181,12 @@ export function scoreCandidates(
       samples,
       logLift: samples > 0 ? liftSum / samples : 0,
       liftPosts: samples,
+      nearbyPosts,
+      nearbyLogLift: nearbyPosts > 0 ? nearbySum / nearbyPosts : 0,
+      nearbyFrom: fromHour * 60,
+      nearbyTo: (toHour + 1) * 60,
       priorLevel,
+      priorSlope: model.priorSlope,
       nearestExistingMs: nearestDistance(taken, start.startMs),
     });
   }
@@ -184,18 +214,26 @@ function hoursText(minutes: number): string {
 export function reasonsFor(candidate: Candidate, durationMinutes: number, spacingMinutes: number, sameDayPicks: number): string[] {
   const reasons: string[] = [];
   const label = PLATFORM_LABEL[candidate.platform];
+  const day = `${WEEKDAY_NAMES[candidate.weekday] ?? ''}s`;
+  const liftText = (logLift: number): string => {
+    const pct = Math.round((Math.exp(logLift) - 1) * 100);
+    return pct === 0 ? 'about' : pct > 0 ? `${pct}% above` : `${-pct}% below`;
+  };
   if (candidate.liftPosts >= 3) {
-    const pct = Math.round((Math.exp(candidate.logLift) - 1) * 100);
-    const day = `${WEEKDAY_NAMES[candidate.weekday] ?? ''}s`;
     const span = `${hhmm(candidate.minuteOfDay)}–${hhmm(candidate.minuteOfDay + durationMinutes)}`;
-    const direction = pct >= 0 ? `${pct}% above` : `${-pct}% below`;
-    reasons.push(`${day} ${span} earned ${pct === 0 ? 'about' : direction} your median over ${candidate.liftPosts} posts`);
+    reasons.push(`${day} ${span} earned ${liftText(candidate.logLift)} your median over ${candidate.liftPosts} posts`);
+  } else if (candidate.nearbyPosts >= 3) {
+    const span = `${hhmm(candidate.nearbyFrom)}–${hhmm(candidate.nearbyTo)}`;
+    const few = candidate.liftPosts === 0 ? 'none in the window itself' : `${candidate.liftPosts} in the window itself`;
+    reasons.push(`${day} ${span} earned ${liftText(candidate.nearbyLogLift)} your median over ${candidate.nearbyPosts} posts (${few}; neighbouring hours are pooled)`);
   } else if (candidate.liftPosts > 0) {
-    reasons.push(`Only ${candidate.liftPosts} of your past ${label} posts fall in this hour, so industry data carries more weight`);
+    reasons.push(`Only ${candidate.liftPosts} of your past ${label} posts fall in this hour, so neighbouring hours and industry data carry more weight`);
   }
-  if (candidate.priorLevel >= 0.6) reasons.push(PRIOR_SUMMARY[candidate.platform]);
-  else if (candidate.historyWeight < 0.3 && candidate.priorLevel >= 0.4) {
-    reasons.push(`${label} engagement is near its weekly average at this hour (industry data)`);
+  if (candidate.priorSlope >= PRIOR_CITED_SLOPE) {
+    if (candidate.priorLevel >= 0.6) reasons.push(PRIOR_SUMMARY[candidate.platform]);
+    else if (candidate.historyWeight < 0.3 && candidate.priorLevel >= 0.4) {
+      reasons.push(`${label} engagement is near its weekly average at this hour (industry data)`);
+    }
   }
   if (candidate.nearestExistingMs >= spacingMinutes * MINUTE) {
     reasons.push(`No other ${label} post within ${hoursText(spacingMinutes)}`);
@@ -208,9 +246,13 @@ export function reasonsFor(candidate: Candidate, durationMinutes: number, spacin
   return reasons;
 }
 
+/**
+ * Basis: how much of the window's estimate history decided (the model's history weight), and how
+ * many posts it mostly drew on (same weekday, the window's hours ± 2 h).
+ */
 function basisOf(candidate: Candidate): Recommendation['basis'] {
-  const kind = candidate.samples === 0 ? 'prior' : candidate.historyWeight >= 0.7 ? 'history' : 'blend';
-  return { kind, sample_size: candidate.samples };
+  const kind = candidate.historyWeight < 0.1 ? 'prior' : candidate.historyWeight >= 0.7 ? 'history' : 'blend';
+  return { kind, sample_size: candidate.nearbyPosts };
 }
 
 export function recommend(input: RecommendInput): RecommendOutput {
