@@ -5,7 +5,7 @@
  * the figures; the main process and the socket are not.
  */
 import { createApp, h, ref } from 'vue';
-import { bridgeMethods, type CalendarItem } from '../../src/shared/bridge';
+import { bridgeMethods, type CalendarEvent } from '../../src/shared/bridge';
 import { PLATFORMS } from '../../src/shared/api/common';
 import CalendarBoard from '../../src/renderer/src/components/CalendarBoard.vue';
 import '../../src/renderer/src/styles.css';
@@ -15,8 +15,8 @@ const perMonth = Number(params.get('n') ?? '1000');
 const statuses = ['scheduled', 'scheduled', 'scheduled', 'published', 'failed', 'processing', 'cancelled'] as const;
 
 /** `perMonth` items spread over each of Dec 2026, Jan 2027 and Feb 2027 (UTC), sorted by time. */
-function generate(): CalendarItem[] {
-  const items: CalendarItem[] = [];
+function generate(): CalendarEvent[] {
+  const items: CalendarEvent[] = [];
   const months = [Date.UTC(2026, 11, 1), Date.UTC(2027, 0, 1), Date.UTC(2027, 1, 1), Date.UTC(2027, 2, 1)];
   let seq = 0;
   for (let m = 0; m < 3; m++) {
@@ -24,7 +24,7 @@ function generate(): CalendarItem[] {
     const span = (months[m + 1] as number) - start;
     for (let i = 0; i < perMonth; i++) {
       const t = start + Math.floor(((i + 0.5) / perMonth) * span / 60_000) * 60_000;
-      const platform = PLATFORMS[seq % 4] as CalendarItem['platform'];
+      const platform = PLATFORMS[seq % 4] as CalendarEvent['platform'];
       const iso = new Date(t).toISOString().replace('.000Z', 'Z');
       items.push({
         id: `it_${seq}`,
@@ -33,12 +33,11 @@ function generate(): CalendarItem[] {
         platform,
         channel: platform,
         scheduled_time: iso,
-        status: statuses[seq % statuses.length] as CalendarItem['status'],
-        metadata: {},
+        status: statuses[seq % statuses.length] as CalendarEvent['status'],
+        title: null,
         callbacks: {},
         attempts: 0,
         version: 1,
-        updated_at: iso,
         schedule_title: `Bench ${seq % 10}`,
         schedule_timezone: 'UTC',
         pending: seq % 97 === 0,
@@ -57,14 +56,14 @@ function lowerBound(iso: string): number {
   let hi = all.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if ((all[mid] as CalendarItem).scheduled_time < iso) lo = mid + 1;
+    if ((all[mid] as CalendarEvent).scheduled_time < iso) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
 let lastFetched = 0;
-async function source(from: string, to: string): Promise<CalendarItem[]> {
+async function source(from: string, to: string): Promise<CalendarEvent[]> {
   const slice = all.slice(lowerBound(from.replace('.000Z', 'Z')), lowerBound(to.replace('.000Z', 'Z')));
   lastFetched = slice.length;
   const parsed = output.parse({ data: slice, fetchedAt: new Date().toISOString(), stale: false, source: 'cache' });

@@ -169,6 +169,17 @@ export const CalendarItemSchema = ItemSchema.extend({
 });
 export type CalendarItem = z.infer<typeof CalendarItemSchema>;
 
+/**
+ * An item as a calendar range lists it: what the calendar, its details panel, reminders and the
+ * tray show. The free-form metadata stays in the cache (schedules.get has it): a month of 4,000
+ * posts is read from one index without parsing anyone's metadata. `title` is metadata.title when
+ * that is a string.
+ */
+export const CalendarEventSchema = CalendarItemSchema.omit({ metadata: true, updated_at: true }).extend({
+  title: z.string().nullable(),
+});
+export type CalendarEvent = z.infer<typeof CalendarEventSchema>;
+
 export const ScheduleWithItemsSchema = ScheduleSchema.extend({
   items: z.array(CalendarItemSchema),
   pending: z.boolean(),
@@ -279,7 +290,7 @@ export const bridgeMethods = {
   /** Items whose time falls in [from, to), across schedules (or the given ones). */
   'calendar.range': {
     input: z.object({ from: InstantSchema, to: InstantSchema, scheduleIds: z.array(IdSchema).max(500).optional() }).strict(),
-    output: freshSchema(z.array(CalendarItemSchema)),
+    output: freshSchema(z.array(CalendarEventSchema)),
   },
 
   'items.add': { input: z.object({ scheduleId: IdSchema, item: NewItemSchema }).strict(), output: WriteResultSchema.extend({ itemId: z.string() }) },

@@ -1,7 +1,7 @@
 // The bridge methods end to end: a real core (remote mode) against the real server on loopback.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OptimizationResult, Schedule } from '../../../shared/api/resources';
-import type { CalendarItem } from '../../../shared/bridge';
+import type { CalendarEvent, CalendarItem } from '../../../shared/bridge';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
 import { startClientCore, waitFor, type ClientCore } from '../../testing/client-core';
 
@@ -40,9 +40,12 @@ describe('bridge: schedules and items', () => {
     expect(schedule.pending).toBe(false);
     expect(schedule.items.map((i) => i.content_id)).toEqual(['teaser', 'evening', 'clip']);
     expect(schedule.items.every((i) => !i.pending && i.id.startsWith('itm_'))).toBe(true);
-    const range = await client.call<{ data: CalendarItem[]; stale: boolean }>('calendar.range', { from: '2030-01-10T00:00:00Z', to: '2030-01-11T00:00:00Z' });
+    const range = await client.call<{ data: CalendarEvent[]; stale: boolean }>('calendar.range', { from: '2030-01-10T00:00:00Z', to: '2030-01-11T00:00:00Z' });
     expect(range.data.map((i) => i.content_id)).toEqual(['teaser', 'evening']);
     expect(range.data[0]?.schedule_timezone).toBe('America/New_York');
+    // Calendar rows: the title, not the free-form metadata (schedules.get has the whole item).
+    expect(range.data[0]?.title).toContain('Teaser, with a comma');
+    expect(range.data[0]).not.toHaveProperty('metadata');
   });
 
   it('items.check reports spacing, the daily cap in the schedule zone, and the past', async () => {

@@ -11,7 +11,7 @@ import type { Item } from '../../../shared/api/resources';
 import { bundleCacheChild } from '../../testing/bundle-child';
 import { tempDir } from '../../testing/temp';
 import { CacheStore, RETENTION } from './cache-store';
-import { CacheError, openCacheDatabase, SCHEMA_VERSION } from './database';
+import { CacheError, migrate, openCacheDatabase, SCHEMA_VERSION } from './database';
 
 const dir = tempDir('cadence-cache-');
 afterAll(() => dir.remove());
@@ -51,6 +51,66 @@ describe('cache store', () => {
     const again = openCacheDatabase(join(dir.path, 'fresh'));
     expect(again.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     again.db.close();
+  });
+
+  it('migrates a file written at schema 3 (items as JSON) to columns, keeping every field', () => {
+    const path = join(dir.path, 'v3');
+    mkdirSync(path, { recursive: true });
+    const old = new Database(join(path, 'cache.sqlite'));
+    migrate(old, 3);
+    const rows: Array<[Item & Record<string, unknown>, number]> = [
+      [item('plain', '2030-01-02T10:00:00Z', 3, { metadata: { title: 'Teaser', tags: ['a'] }, callbacks: { on_published: 'https://example.com/hook' } }), 0],
+      // Optional fields missing, a non-string title, a field this version does not know, pending.
+      [{ ...item('odd', '2030-01-02T09:00:00+02:00', 2, { metadata: { title: 7 }, status: 'failed', attempts: 3 }), published_at: null, failure_reason: 'timeout', future_field: { x: 1 } }, 1],
+      [item('late', '2030-02-01T00:00:00Z', 1, { published_at: '2030-02-01T00:00:01Z', status: 'published', channel: 'second-channel', platform: 'tiktok' }), 0],
+    ];
+    const insert = old.prepare('INSERT INTO items(id, schedule_id, time_ms, status, version, pending, json) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const [it, pending] of rows) insert.run(it.id, it.schedule_id, Date.parse(it.scheduled_time), it.status, it.version, pending, JSON.stringify(it));
+    old.prepare("INSERT INTO meta(key, value) VALUES ('cursor', '42')").run();
+    old.close();
+
+    const opened = openCacheDatabase(path);
+    expect(opened.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
+    const cache = new CacheStore(opened.db);
+    expect(cache.cursor).toBe(42);
+    for (const [it, pending] of rows) {
+      // Absent optional fields come back as null (the contract allows both).
+      expect(cache.item(it.id)).toEqual({ item: { published_at: null, failure_reason: null, ...it }, pending: pending === 1 });
+    }
+    const january = cache.range(Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z'));
+    expect(january.map((e) => [e.id, e.title, e.status, e.pending, e.attempts, e.failure_reason])).toEqual([
+      ['odd', null, 'failed', true, 3, 'timeout'],
+      ['plain', 'Teaser', 'scheduled', false, 0, null],
+    ]);
+    expect(january[1]).toEqual({
+      id: 'plain', schedule_id: 'sch_1', content_id: 'c-plain', platform: 'youtube', channel: 'youtube', scheduled_time: '2030-01-02T10:00:00Z',
+      status: 'scheduled', title: 'Teaser', callbacks: { on_published: 'https://example.com/hook' }, attempts: 0, published_at: null,
+      failure_reason: null, version: 3, schedule_title: '', schedule_timezone: 'UTC', pending: false,
+    });
+    // A migrated row reads the same as one written now.
+    const now = openCacheDatabase(join(dir.path, 'v3-written-now'));
+    const fresh = new CacheStore(now.db);
+    fresh.write(() => { for (const [it, pending] of rows) fresh.putItem(it, pending === 1); });
+    expect(fresh.range(0, Date.parse('2031-01-01T00:00:00Z'))).toEqual(cache.range(0, Date.parse('2031-01-01T00:00:00Z')));
+    expect(opened.db.prepare('PRAGMA integrity_check').pluck().get()).toBe('ok');
+    now.db.close();
+    opened.db.close();
+  });
+
+  it('lists calendar rows without metadata; the whole item (metadata, unknown fields) stays', () => {
+    const opened = openCacheDatabase(join(dir.path, 'shape'));
+    const cache = new CacheStore(opened.db);
+    const whole = { ...item('x', '2030-01-02T10:00:00Z', 1, { metadata: { title: 'Launch video', mood: 'calm' } }), published_at: null, failure_reason: null, region: 'eu' };
+    cache.write(() => {
+      cache.putSchedule(schedule);
+      cache.putItem(whole);
+    });
+    const [row] = cache.range(Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z'));
+    expect(row).not.toHaveProperty('metadata');
+    expect(row?.title).toBe('Launch video');
+    expect(cache.item('x')?.item).toEqual(whole);
+    expect(cache.itemsOf('sch_1')[0]).toEqual({ ...whole, schedule_title: 'Launch', schedule_timezone: 'UTC', pending: false });
+    opened.db.close();
   });
 
   it('applies events with the cursor in one transaction and skips replays', () => {
@@ -137,28 +197,37 @@ describe('cache store', () => {
     const cache = new CacheStore(opened.db);
     cache.write(() => cache.putSchedule(schedule));
     const months = [Date.parse('2030-01-01T00:00:00Z'), Date.parse('2030-02-01T00:00:00Z'), Date.parse('2030-03-01T00:00:00Z')];
+    const quarter = (minute: number) => (months[0] as number) + minute * 15 * 60_000;
     const op = fc.record({
       remove: fc.boolean(),
       id: fc.integer({ min: 0, max: 30 }),
       // Around month edges too, and equal times (ordered by id then).
       minute: fc.integer({ min: 0, max: 3 * 31 * 24 * 4 }),
+      version: fc.integer({ min: 1, max: 5 }),
+      status: fc.constantFrom('scheduled' as const, 'published' as const, 'cancelled' as const),
+      pending: fc.boolean(),
+      // A read between writes: loads (or extends) part of a month.
+      read: fc.option(fc.record({ minute: fc.integer({ min: 0, max: 3 * 31 * 24 * 4 }), length: fc.integer({ min: 1, max: 40 * 24 * 4 }) }), { nil: null }),
     });
     fc.assert(
-      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), (ops) => {
+      fc.property(fc.array(op, { minLength: 1, maxLength: 60 }), fc.array(fc.integer({ min: 0, max: 3 * 31 * 24 * 4 }), { maxLength: 4 }), (ops, starts) => {
         cache.write(() => cache.db.prepare('DELETE FROM items').run());
         cache.clearMemory();
-        for (const month of months) cache.range(month, month + 31 * 86_400_000); // load the L1
+        // Load parts of months (spans that start and end anywhere).
+        for (const start of starts) cache.range(quarter(start), quarter(start) + 9 * 86_400_000);
         for (const o of ops) {
           cache.write(() => {
             if (o.remove) cache.removeItem(`i${o.id}`);
-            else cache.putItem(item(`i${o.id}`, new Date(months[0] as number + o.minute * 15 * 60_000).toISOString()));
+            else cache.putItem(item(`i${o.id}`, new Date(quarter(o.minute)).toISOString(), o.version, { status: o.status, metadata: { title: `t${o.minute}` } }), o.pending);
           });
+          if (o.read) cache.range(quarter(o.read.minute), quarter(o.read.minute + o.read.length));
         }
         const fresh = new CacheStore(opened.db);
         for (const month of [...months, Date.parse('2030-04-01T00:00:00Z')]) {
           const from = month;
           const to = Date.UTC(new Date(month).getUTCFullYear(), new Date(month).getUTCMonth() + 1, 1);
-          expect(cache.range(from, to).map((i) => `${i.id}@${i.scheduled_time}`)).toEqual(fresh.range(from, to).map((i) => `${i.id}@${i.scheduled_time}`));
+          // Whole rows: what a write put in memory is what SQLite gives.
+          expect(cache.range(from, to)).toEqual(fresh.range(from, to));
         }
       }),
       { numRuns: 60 },

@@ -7,7 +7,7 @@
  */
 import type { ServerEvent } from '../../../shared/api/events';
 import type { Item, Schedule } from '../../../shared/api/resources';
-import type { ActivityEntry, CalendarItem } from '../../../shared/bridge';
+import type { ActivityEntry, CalendarEvent, CalendarItem } from '../../../shared/bridge';
 import { CacheError, toCacheError, type Db } from './database';
 
 export const TTL = {
@@ -39,12 +39,138 @@ function emptyChanges(): ChangeSet {
   return { schedules: false, items: false, scheduleIds: new Set() };
 }
 
-interface ItemRowOut {
-  json: string;
-  pending: number;
+/** Fields of Item kept in columns of their own; anything else the server sends goes to `extra`. */
+const ITEM_COLUMNS: ReadonlySet<string> = new Set([
+  'id', 'schedule_id', 'content_id', 'platform', 'channel', 'scheduled_time', 'status', 'metadata', 'callbacks',
+  'attempts', 'published_at', 'failure_reason', 'version', 'updated_at',
+  // A calendar shape handed back as an item: these are computed at read time, never stored.
+  'schedule_title', 'schedule_timezone', 'pending', 'title',
+]);
+
+/**
+ * Codes of the calendar row (stored in files: append only, never reorder). A value outside the
+ * list is stored as itself.
+ */
+const PLATFORM_CODES: readonly string[] = ['youtube', 'tiktok', 'instagram', 'linkedin'];
+const STATUS_CODES: readonly string[] = ['scheduled', 'processing', 'published', 'failed', 'cancelled'];
+
+/**
+ * An item's calendar row, stored as JSON text in `calendar_row` (putItem writes it; migration 4
+ * builds the same from SQL). Compact, as every byte and every string is paid per read: platform
+ * and status as codes, channel 0 when it is the platform, callbacks 0 when empty.
+ */
+type EventRow = [
+  timeMs: number, id: string, scheduleId: string, contentId: string, platform: number | string, channel: 0 | string,
+  scheduledTime: string, status: number | string, title: string | null, attempts: number, publishedAt: string | null,
+  failureReason: string | null, callbacks: 0 | Item['callbacks'], version: number, pending: number,
+];
+
+function encode(value: string, codes: readonly string[]): number | string {
+  const code = codes.indexOf(value);
+  return code >= 0 ? code : value;
 }
 
-/** The L1 keeps parsed items per UTC month; writes update the loaded months in place. */
+/**
+ * A month of calendar rows comes out of the covering index `items_calendar` alone (time order,
+ * no table lookups, no metadata), one JSON array string per item: one value per row is what
+ * makes the read cheap (better-sqlite3 pays per value handed to JavaScript; a column per field
+ * costs twice as much, and building the array in SQL with json_array more than reading it).
+ */
+const EVENT_SELECT = 'SELECT calendar_row FROM items INDEXED BY items_calendar';
+
+/** The whole item (schedules.get, ICS, the outbox's base rows). */
+const ITEM_SELECT = `SELECT id, schedule_id, content_id, platform, channel, scheduled_time, status, metadata, callbacks, attempts,
+  published_at, failure_reason, version, updated_at, pending, extra FROM items`;
+
+type ItemRow = [
+  id: string, scheduleId: string, contentId: string, platform: Item['platform'], channel: string, scheduledTime: string,
+  status: Item['status'], metadata: string, callbacks: string, attempts: number, publishedAt: string | null,
+  failureReason: string | null, version: number, updatedAt: string, pending: number, extra: string | null,
+];
+
+function fullItem(row: ItemRow): { item: Item; pending: boolean } {
+  const item: Item = {
+    id: row[0],
+    schedule_id: row[1],
+    content_id: row[2],
+    platform: row[3],
+    channel: row[4],
+    scheduled_time: row[5],
+    status: row[6],
+    metadata: JSON.parse(row[7]) as Item['metadata'],
+    callbacks: JSON.parse(row[8]) as Item['callbacks'],
+    attempts: row[9],
+    published_at: row[10],
+    failure_reason: row[11],
+    version: row[12],
+    updated_at: row[13],
+  };
+  if (row[15] !== null) Object.assign(item, JSON.parse(row[15]) as Record<string, unknown>);
+  return { item, pending: row[14] === 1 };
+}
+
+/** The one constructor of calendar rows (same shape from SQLite and from a write). */
+function makeEvent(
+  id: string, scheduleId: string, contentId: string, platform: Item['platform'], channel: string, scheduledTime: string,
+  status: Item['status'], title: string | null, attempts: number, publishedAt: string | null, failureReason: string | null,
+  callbacks: Item['callbacks'], version: number, pending: boolean,
+): CalendarEvent {
+  return {
+    id,
+    schedule_id: scheduleId,
+    content_id: contentId,
+    platform,
+    channel,
+    scheduled_time: scheduledTime,
+    status,
+    title,
+    callbacks,
+    attempts,
+    published_at: publishedAt,
+    failure_reason: failureReason,
+    version,
+    schedule_title: '',
+    schedule_timezone: 'UTC',
+    pending,
+  };
+}
+
+function titleOf(item: Item): string | null {
+  const title = (item.metadata as Record<string, unknown> | undefined)?.title;
+  return typeof title === 'string' ? title : null;
+}
+
+function eventFromRow(r: EventRow): CalendarEvent {
+  const platform = (typeof r[4] === 'number' ? PLATFORM_CODES[r[4]] : r[4]) as Item['platform'];
+  const status = (typeof r[7] === 'number' ? STATUS_CODES[r[7]] : r[7]) as Item['status'];
+  const callbacks = r[12] === 0 ? {} : r[12];
+  return makeEvent(r[1], r[2], r[3], platform, r[5] === 0 ? platform : r[5], r[6], status, r[8], r[9], r[10], r[11], callbacks, r[13], r[14] === 1);
+}
+
+/** First index whose time is >= ms. */
+function lowerBound(times: number[], ms: number): number {
+  let lo = 0;
+  let hi = times.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((times[mid] as number) < ms) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The L1 of calendar rows: per UTC month, the rows of the span [lo, hi) of it read so far, in
+ * SQL order (time, id). A read outside the span reads only what is missing; writes update the
+ * rows in place when their time is inside a loaded span.
+ */
+interface MonthBucket {
+  lo: number;
+  hi: number;
+  items: CalendarEvent[];
+  times: number[];
+}
+
 const MONTH_BUCKETS_KEPT = 36;
 
 function monthOf(ms: number): number {
@@ -58,7 +184,7 @@ function monthStart(month: number): number {
 
 export class CacheStore {
   private generation = 0;
-  private readonly buckets = new Map<number, { items: CalendarItem[]; times: Float64Array }>();
+  private readonly buckets = new Map<number, MonthBucket>();
   private readonly l1 = new Map<string, { generation: number; value: unknown }>();
   private scheduleMap: Map<string, { record: ScheduleRecord; pending: boolean; deleted: boolean }> | null = null;
   private readonly stmts;
@@ -77,15 +203,22 @@ export class CacheStore {
       ),
       deleteSchedule: db.prepare('DELETE FROM schedules WHERE id = ?'),
       upsertItem: db.prepare(
-        `INSERT INTO items(id, schedule_id, time_ms, status, version, pending, json) VALUES (@id, @schedule_id, @time_ms, @status, @version, @pending, @json)
-         ON CONFLICT(id) DO UPDATE SET schedule_id = excluded.schedule_id, time_ms = excluded.time_ms, status = excluded.status,
-           version = excluded.version, pending = excluded.pending, json = excluded.json`,
+        `INSERT INTO items(id, schedule_id, time_ms, content_id, platform, channel, scheduled_time, status, title, attempts,
+           published_at, failure_reason, callbacks, version, pending, updated_at, metadata, extra, calendar_row)
+         VALUES (@id, @schedule_id, @time_ms, @content_id, @platform, @channel, @scheduled_time, @status, @title, @attempts,
+           @published_at, @failure_reason, @callbacks, @version, @pending, @updated_at, @metadata, @extra, @calendar_row)
+         ON CONFLICT(id) DO UPDATE SET schedule_id = excluded.schedule_id, time_ms = excluded.time_ms, content_id = excluded.content_id,
+           platform = excluded.platform, channel = excluded.channel, scheduled_time = excluded.scheduled_time, status = excluded.status,
+           title = excluded.title, attempts = excluded.attempts, published_at = excluded.published_at,
+           failure_reason = excluded.failure_reason, callbacks = excluded.callbacks, version = excluded.version,
+           pending = excluded.pending, updated_at = excluded.updated_at, metadata = excluded.metadata, extra = excluded.extra,
+           calendar_row = excluded.calendar_row`,
       ),
-      getItem: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE id = ?'),
+      getItem: db.prepare<[string], ItemRow>(`${ITEM_SELECT} WHERE id = ?`).raw(true),
       itemMeta: db.prepare<[string], { time_ms: number; version: number; pending: number }>('SELECT time_ms, version, pending FROM items WHERE id = ?'),
       deleteItem: db.prepare('DELETE FROM items WHERE id = ?'),
-      range: db.prepare<[number, number], ItemRowOut>('SELECT json, pending FROM items WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms, id'),
-      itemsOf: db.prepare<[string], ItemRowOut>('SELECT json, pending FROM items WHERE schedule_id = ? ORDER BY time_ms, id'),
+      range: db.prepare<[number, number], string>(`${EVENT_SELECT} WHERE time_ms >= ? AND time_ms < ? ORDER BY time_ms, id`).pluck(true),
+      itemsOf: db.prepare<[string], ItemRow>(`${ITEM_SELECT} WHERE schedule_id = ? ORDER BY time_ms, id`).raw(true),
       allSchedules: db.prepare<[], { json: string; pending: number; deleted: number }>('SELECT json, pending, deleted FROM schedules'),
       counts: db.prepare<[], { schedule_id: string; status: string; n: number }>('SELECT schedule_id, status, COUNT(*) AS n FROM items GROUP BY schedule_id, status'),
       getEntry: db.prepare<[string], { json: string; fetched_at: number; expires_at: number }>('SELECT json, fetched_at, expires_at FROM entries WHERE key = ?'),
@@ -183,49 +316,65 @@ export class CacheStore {
   }
 
   /** Keeps loaded months current without re-reading them: out of the old month, into the new. */
-  private moveInL1(id: string, oldMs: number | undefined, item: CalendarItem | null, newMs: number): void {
+  private moveInL1(id: string, oldMs: number | undefined, event: CalendarEvent | null, newMs: number): void {
     if (oldMs !== undefined) {
       const bucket = this.buckets.get(monthOf(oldMs));
-      if (bucket) {
-        const at = bucket.items.findIndex((i) => i.id === id);
-        if (at >= 0) {
+      if (bucket && oldMs >= bucket.lo && oldMs < bucket.hi) {
+        let at = lowerBound(bucket.times, oldMs);
+        while (at < bucket.times.length && bucket.times[at] === oldMs && (bucket.items[at] as CalendarEvent).id !== id) at++;
+        if (at < bucket.times.length && bucket.times[at] === oldMs) {
           bucket.items.splice(at, 1);
-          bucket.times = Float64Array.from([...bucket.times.subarray(0, at), ...bucket.times.subarray(at + 1)]);
+          bucket.times.splice(at, 1);
         }
       }
     }
-    if (!item) return;
+    if (!event) return;
     const bucket = this.buckets.get(monthOf(newMs));
-    if (!bucket) return;
+    if (!bucket || newMs < bucket.lo || newMs >= bucket.hi) return;
     // Same order as SQL: by time, then id.
-    let lo = 0;
-    let hi = bucket.items.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      const t = bucket.times[mid] as number;
-      if (t < newMs || (t === newMs && (bucket.items[mid] as CalendarItem).id < id)) lo = mid + 1;
-      else hi = mid;
-    }
-    bucket.items.splice(lo, 0, item);
-    const times = new Float64Array(bucket.times.length + 1);
-    times.set(bucket.times.subarray(0, lo), 0);
-    times[lo] = newMs;
-    times.set(bucket.times.subarray(lo), lo + 1);
-    bucket.times = times;
+    let at = lowerBound(bucket.times, newMs);
+    while (at < bucket.times.length && bucket.times[at] === newMs && (bucket.items[at] as CalendarEvent).id < id) at++;
+    bucket.items.splice(at, 0, event);
+    bucket.times.splice(at, 0, newMs);
   }
 
   putItem(item: Item, pending = false, previousTimeMs: number | null | undefined = undefined): void {
     const timeMs = Date.parse(item.scheduled_time);
     const oldMs = previousTimeMs === undefined ? this.stmts.itemMeta.get(item.id)?.time_ms : (previousTimeMs ?? undefined);
-    this.moveInL1(item.id, oldMs, { ...item, schedule_title: '', schedule_timezone: 'UTC', pending }, timeMs);
+    const channel = item.channel ?? item.platform;
+    const callbacks = item.callbacks ?? {};
+    const row: EventRow = [
+      timeMs, item.id, item.schedule_id, item.content_id, encode(item.platform, PLATFORM_CODES), channel === item.platform ? 0 : channel,
+      item.scheduled_time, encode(item.status, STATUS_CODES), titleOf(item), item.attempts ?? 0, item.published_at ?? null,
+      item.failure_reason ?? null, Object.keys(callbacks).length === 0 ? 0 : callbacks, item.version, pending ? 1 : 0,
+    ];
+    const calendarRow = JSON.stringify(row);
+    // The L1 gets the very object a read of the stored row would give.
+    this.moveInL1(item.id, oldMs, eventFromRow(JSON.parse(calendarRow) as EventRow), timeMs);
+    let extra: Record<string, unknown> | null = null;
+    for (const key of Object.keys(item)) {
+      if (!ITEM_COLUMNS.has(key)) (extra ??= {})[key] = (item as Record<string, unknown>)[key];
+    }
     this.stmts.upsertItem.run({
       id: item.id,
       schedule_id: item.schedule_id,
       time_ms: timeMs,
+      content_id: item.content_id,
+      platform: item.platform,
+      channel,
+      scheduled_time: item.scheduled_time,
       status: item.status,
+      title: titleOf(item),
+      attempts: item.attempts ?? 0,
+      published_at: item.published_at ?? null,
+      failure_reason: item.failure_reason ?? null,
+      callbacks: JSON.stringify(callbacks),
       version: item.version,
       pending: pending ? 1 : 0,
-      json: JSON.stringify(item),
+      updated_at: item.updated_at ?? '',
+      metadata: JSON.stringify(item.metadata ?? {}),
+      extra: extra ? JSON.stringify(extra) : null,
+      calendar_row: calendarRow,
     });
   }
 
@@ -250,7 +399,7 @@ export class CacheStore {
 
   item(id: string): { item: Item; pending: boolean } | null {
     const row = this.stmts.getItem.get(id);
-    return row ? { item: JSON.parse(row.json) as Item, pending: row.pending === 1 } : null;
+    return row ? fullItem(row) : null;
   }
 
   private schedules(): Map<string, { record: ScheduleRecord; pending: boolean; deleted: boolean }> {
@@ -287,28 +436,18 @@ export class CacheStore {
     });
   }
 
-  /** Parses rows once; schedule fields are filled in at read time (titles may change). */
-  private parseRows(rows: ItemRowOut[]): CalendarItem[] {
-    const out: CalendarItem[] = new Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const row = rows[i] as ItemRowOut;
-      const item = JSON.parse(row.json) as CalendarItem;
-      item.pending = row.pending === 1;
-      out[i] = item;
-    }
-    return out;
-  }
-
-  private withSchedules(items: CalendarItem[], only: Set<string> | null, from = -Infinity, to = Infinity, times?: Float64Array): CalendarItem[] {
+  /** Fills in the schedule fields at read time (titles may change); drops deleted schedules' rows. */
+  private withSchedules<T extends { schedule_id: string; schedule_title: string; schedule_timezone: string }>(
+    items: T[],
+    only: Set<string> | null,
+    start = 0,
+    end = items.length,
+    out: T[] = [],
+  ): T[] {
     const schedules = this.schedules();
-    const out: CalendarItem[] = [];
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i] as CalendarItem;
+    for (let i = start; i < end; i++) {
+      const item = items[i] as T;
       if (only && !only.has(item.schedule_id)) continue;
-      if (from !== -Infinity || to !== Infinity) {
-        const ms = times ? (times[i] as number) : Date.parse(item.scheduled_time);
-        if (ms < from || ms >= to) continue;
-      }
       const schedule = schedules.get(item.schedule_id);
       if (schedule?.deleted) continue;
       item.schedule_title = schedule?.record.title ?? '';
@@ -318,39 +457,77 @@ export class CacheStore {
     return out;
   }
 
-  private bucket(month: number): { items: CalendarItem[]; times: Float64Array } {
+  /** The calendar rows of [fromMs, toMs) from the covering index, in SQL order. */
+  private readEvents(fromMs: number, toMs: number): { items: CalendarEvent[]; times: number[] } {
+    const lines = this.stmts.range.all(fromMs, toMs);
+    const items = new Array<CalendarEvent>(lines.length);
+    const times = new Array<number>(lines.length);
+    for (let i = 0; i < lines.length; i++) {
+      const r = JSON.parse(lines[i] as string) as EventRow;
+      times[i] = r[0];
+      items[i] = eventFromRow(r);
+    }
+    return { items, times };
+  }
+
+  /** The month's bucket, covering at least [fromMs, toMs) of it; only the missing part is read. */
+  private cover(month: number, fromMs: number, toMs: number): MonthBucket {
     let bucket = this.buckets.get(month);
     if (!bucket) {
-      const items = this.parseRows(this.stmts.range.all(monthStart(month), monthStart(month + 1)));
-      const times = new Float64Array(items.length);
-      items.forEach((item, i) => (times[i] = Date.parse(item.scheduled_time)));
-      bucket = { items, times };
+      const read = this.readEvents(fromMs, toMs);
+      bucket = { lo: fromMs, hi: toMs, items: read.items, times: read.times };
       if (this.buckets.size >= MONTH_BUCKETS_KEPT) {
         const oldest = this.buckets.keys().next().value;
         if (oldest !== undefined) this.buckets.delete(oldest);
       }
       this.buckets.set(month, bucket);
+      return bucket;
+    }
+    // Anything between the loaded span and the asked one is read too: a span has no holes.
+    if (fromMs < bucket.lo) {
+      const before = this.readEvents(fromMs, bucket.lo);
+      bucket.items = before.items.concat(bucket.items);
+      bucket.times = before.times.concat(bucket.times);
+      bucket.lo = fromMs;
+    }
+    if (toMs > bucket.hi) {
+      const after = this.readEvents(bucket.hi, toMs);
+      bucket.items = bucket.items.concat(after.items);
+      bucket.times = bucket.times.concat(after.times);
+      bucket.hi = toMs;
     }
     return bucket;
   }
 
-  range(fromMs: number, toMs: number, scheduleIds?: string[]): CalendarItem[] {
+  /** The calendar rows whose time falls in [fromMs, toMs), in time order (then id). */
+  range(fromMs: number, toMs: number, scheduleIds?: string[]): CalendarEvent[] {
     const only = scheduleIds ? new Set(scheduleIds) : null;
+    if (!(toMs > fromMs)) return [];
     const first = monthOf(fromMs);
-    const last = monthOf(Math.max(fromMs, toMs - 1));
+    const last = monthOf(toMs - 1);
     // Wide ranges (years) go straight to SQLite rather than filling the L1 with cold months.
-    if (last - first > 3) return this.withSchedules(this.parseRows(this.stmts.range.all(fromMs, toMs)), only);
-    const out: CalendarItem[] = [];
+    if (last - first > 3) return this.withSchedules(this.readEvents(fromMs, toMs).items, only);
+    const out: CalendarEvent[] = [];
     for (let month = first; month <= last; month++) {
-      const bucket = this.bucket(month);
-      const whole = fromMs <= monthStart(month) && toMs >= monthStart(month + 1);
-      for (const item of whole ? this.withSchedules(bucket.items, only) : this.withSchedules(bucket.items, only, fromMs, toMs, bucket.times)) out.push(item);
+      const from = Math.max(fromMs, monthStart(month));
+      const to = Math.min(toMs, monthStart(month + 1));
+      const bucket = this.cover(month, from, to);
+      this.withSchedules(bucket.items, only, lowerBound(bucket.times, from), lowerBound(bucket.times, to), out);
     }
     return out;
   }
 
+  /** A schedule's items, whole (metadata included), in time order. */
   itemsOf(scheduleId: string): CalendarItem[] {
-    return this.memo(`items:${scheduleId}`, () => this.withSchedules(this.parseRows(this.stmts.itemsOf.all(scheduleId)), null));
+    return this.memo(`items:${scheduleId}`, () =>
+      this.withSchedules(
+        this.stmts.itemsOf.all(scheduleId).map((row): CalendarItem => {
+          const { item, pending } = fullItem(row);
+          return { ...item, schedule_title: '', schedule_timezone: 'UTC', pending };
+        }),
+        null,
+      ),
+    );
   }
 
   /**

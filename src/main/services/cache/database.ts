@@ -86,6 +86,67 @@ const MIGRATIONS: string[] = [
   DROP INDEX items_by_time;
   CREATE INDEX items_by_time ON items(time_ms, id);
   `,
+  // 4: the item's fields as columns, and the calendar's row of each item (a JSON array of the
+  // fields a calendar range lists) in one covering index in time order: a month is read from
+  // that index alone, one value per item, never the table or the free-form metadata
+  // (docs/cache.md).
+  `
+  CREATE TABLE items_v4 (
+    id TEXT PRIMARY KEY,
+    schedule_id TEXT NOT NULL,
+    time_ms INTEGER NOT NULL,
+    content_id TEXT NOT NULL,
+    platform TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    scheduled_time TEXT NOT NULL,
+    status TEXT NOT NULL,
+    title TEXT,
+    attempts INTEGER NOT NULL,
+    published_at TEXT,
+    failure_reason TEXT,
+    callbacks TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    extra TEXT,
+    calendar_row TEXT NOT NULL
+  );
+  INSERT INTO items_v4
+    -- The calendar row as CacheStore.putItem writes it (EventRow: platform and status codes,
+    -- channel 0 when it is the platform, callbacks 0 when empty).
+    SELECT c.*, json_array(c.time_ms, c.id, c.schedule_id, c.content_id,
+      CASE c.platform WHEN 'youtube' THEN 0 WHEN 'tiktok' THEN 1 WHEN 'instagram' THEN 2 WHEN 'linkedin' THEN 3 ELSE c.platform END,
+      CASE WHEN c.channel = c.platform THEN 0 ELSE c.channel END,
+      c.scheduled_time,
+      CASE c.status WHEN 'scheduled' THEN 0 WHEN 'processing' THEN 1 WHEN 'published' THEN 2 WHEN 'failed' THEN 3 WHEN 'cancelled' THEN 4
+        ELSE c.status END,
+      c.title, c.attempts, c.published_at, c.failure_reason,
+      CASE WHEN json(c.callbacks) = '{}' THEN 0 ELSE json(c.callbacks) END,
+      c.version, c.pending)
+    FROM (SELECT id, schedule_id, time_ms,
+      ifnull(json_extract(json, '$.content_id'), '') AS content_id,
+      ifnull(json_extract(json, '$.platform'), '') AS platform,
+      ifnull(json_extract(json, '$.channel'), ifnull(json_extract(json, '$.platform'), '')) AS channel,
+      ifnull(json_extract(json, '$.scheduled_time'), '') AS scheduled_time,
+      status,
+      CASE json_type(json, '$.metadata.title') WHEN 'text' THEN json_extract(json, '$.metadata.title') END AS title,
+      ifnull(json_extract(json, '$.attempts'), 0) AS attempts,
+      json_extract(json, '$.published_at') AS published_at,
+      json_extract(json, '$.failure_reason') AS failure_reason,
+      CASE json_type(json, '$.callbacks') WHEN 'object' THEN json_extract(json, '$.callbacks') ELSE '{}' END AS callbacks,
+      version, pending,
+      ifnull(json_extract(json, '$.updated_at'), '') AS updated_at,
+      CASE json_type(json, '$.metadata') WHEN 'object' THEN json_extract(json, '$.metadata') ELSE '{}' END AS metadata,
+      nullif(json_remove(json, '$.id', '$.schedule_id', '$.content_id', '$.platform', '$.channel', '$.scheduled_time',
+        '$.status', '$.attempts', '$.published_at', '$.failure_reason', '$.callbacks', '$.version', '$.updated_at',
+        '$.metadata', '$.schedule_title', '$.schedule_timezone', '$.pending'), '{}') AS extra
+      FROM items) AS c;
+  DROP TABLE items;
+  ALTER TABLE items_v4 RENAME TO items;
+  CREATE INDEX items_by_schedule ON items(schedule_id, time_ms);
+  CREATE INDEX items_calendar ON items(time_ms, id, calendar_row);
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -97,12 +158,13 @@ export interface OpenedCache {
   path: string | null;
 }
 
-function migrate(db: Db): void {
+/** Brings the file to `target` (the current schema; tests build older files with a lower one). */
+export function migrate(db: Db, target = MIGRATIONS.length): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
     throw new CacheError('cache_corrupt', `the cache was written by a newer Cadence (schema ${current} > ${MIGRATIONS.length})`);
   }
-  for (let version = current; version < MIGRATIONS.length; version++) {
+  for (let version = current; version < Math.min(target, MIGRATIONS.length); version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version] as string);
       db.pragma(`user_version = ${version + 1}`);

@@ -5,7 +5,7 @@
  * (native in Electron, `notification` bridge events in the web host).
  */
 import type { ServerEvent } from '../../../shared/api/events';
-import type { CalendarItem, Settings } from '../../../shared/bridge';
+import type { CalendarEvent, Settings } from '../../../shared/bridge';
 import type { Clock, Notification, Notifier } from '../../ports';
 import type { CacheStore } from '../cache/cache-store';
 
@@ -63,12 +63,12 @@ export class NotificationService {
         const reason = typeof d.failure_reason === 'string' ? `: ${d.failure_reason}` : '';
         this.show({ id: `failed:${String(d.id)}`, kind: 'failed', title: 'Publishing failed', body: `${content} could not be published on ${String(d.platform)}${reason}` });
       } else if (event.type === 'item.due_soon' && prefs.dueSoonMinutes > 0) {
-        this.remind(d as unknown as CalendarItem);
+        this.remind(d as unknown as CalendarEvent);
       }
     }
   }
 
-  private remind(item: Pick<CalendarItem, 'id' | 'content_id' | 'platform' | 'scheduled_time'>): void {
+  private remind(item: Pick<CalendarEvent, 'id' | 'content_id' | 'platform' | 'scheduled_time'>): void {
     const minutes = Math.max(0, Math.round((Date.parse(item.scheduled_time) - this.options.clock.now()) / 60_000));
     this.show({
       // Keyed by the time too: a rescheduled item is reminded again at its new time.
@@ -96,8 +96,8 @@ export class NotificationService {
 }
 
 /** The next `count` scheduled items from now (the tray shows three). */
-export function upcomingItems(cache: CacheStore, nowMs: number, count = 3): CalendarItem[] {
-  const out: CalendarItem[] = [];
+export function upcomingItems(cache: CacheStore, nowMs: number, count = 3): CalendarEvent[] {
+  const out: CalendarEvent[] = [];
   for (const days of [1, 7, 31, 366]) {
     out.length = 0;
     for (const item of cache.range(nowMs, nowMs + days * 24 * 3600_000)) {
@@ -109,12 +109,12 @@ export function upcomingItems(cache: CacheStore, nowMs: number, count = 3): Cale
 }
 
 /** The tray menu as plain data (Electron turns it into a Menu). */
-export function trayMenuModel(upcoming: CalendarItem[], paused: boolean, zone: string): Array<{ label: string; enabled: boolean; action?: 'open' | 'toggle-pause' | 'quit' }> {
+export function trayMenuModel(upcoming: CalendarEvent[], paused: boolean, zone: string): Array<{ label: string; enabled: boolean; action?: 'open' | 'toggle-pause' | 'quit' }> {
   const fmt = new Intl.DateTimeFormat('en-GB', { timeZone: zone, weekday: 'short', hour: '2-digit', minute: '2-digit' });
   const entries: Array<{ label: string; enabled: boolean; action?: 'open' | 'toggle-pause' | 'quit' }> = [{ label: 'Open Cadence', enabled: true, action: 'open' }];
   entries.push({ label: upcoming.length ? 'Next up' : 'Nothing scheduled', enabled: false });
   for (const item of upcoming) {
-    const title = typeof item.metadata.title === 'string' ? item.metadata.title : item.content_id;
+    const title = item.title ?? item.content_id;
     entries.push({ label: `${fmt.format(new Date(item.scheduled_time))} · ${item.platform} · ${title}`.slice(0, 80), enabled: false });
   }
   entries.push({ label: paused ? 'Resume notifications' : 'Pause notifications', enabled: true, action: 'toggle-pause' });

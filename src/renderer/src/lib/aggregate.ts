@@ -4,13 +4,13 @@
  * so FullCalendar lays out a few hundred events instead of ten thousand. Buckets follow the
  * display zone's real days and hours (23/25-hour days included), computed with temporal.
  */
-import type { CalendarItem } from '../../../shared/bridge';
+import type { CalendarEvent } from '../../../shared/bridge';
 import { localDaysBetween, Temporal } from '../../../shared/time';
 
 export interface Bucketed {
-  shown: CalendarItem[];
+  shown: CalendarEvent[];
   /** One per crowded bucket: the hidden items, in time order. */
-  overflow: Array<{ start: number; end: number; items: CalendarItem[] }>;
+  overflow: Array<{ start: number; end: number; items: CalendarEvent[] }>;
 }
 
 export const AGGREGATE_ABOVE = 800;
@@ -37,15 +37,15 @@ function boundaries(from: Date, to: Date, zone: string): number[] {
   return out;
 }
 
-export function bucketItems(items: CalendarItem[], from: Date, to: Date, zone: string, keep: number, threshold = AGGREGATE_ABOVE): Bucketed {
+export function bucketItems(items: CalendarEvent[], from: Date, to: Date, zone: string, keep: number, threshold = AGGREGATE_ABOVE): Bucketed {
   if (items.length <= threshold) return { shown: items, overflow: [] };
   const timed = items.map((item) => ({ item, t: Date.parse(item.scheduled_time) })).sort((a, b) => a.t - b.t);
   const edges = boundaries(from, to, zone);
-  const shown: CalendarItem[] = [];
+  const shown: CalendarEvent[] = [];
   const overflow: Bucketed['overflow'] = [];
   let b = 0;
   let inBucket = 0;
-  let hidden: CalendarItem[] = [];
+  let hidden: CalendarEvent[] = [];
   const flush = () => {
     if (hidden.length > 0) overflow.push({ start: Date.parse(hidden[0]?.scheduled_time ?? ''), end: edges[b + 1] ?? to.getTime(), items: hidden });
     hidden = [];

@@ -6,14 +6,14 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { Violation } from '../../../shared/api/resources';
-import type { BridgeError, CalendarItem } from '../../../shared/bridge';
+import type { BridgeError, CalendarEvent } from '../../../shared/bridge';
 import { bridge } from '../bridge/client';
 import { formatDateTime } from '../lib/format';
 import { useActivityStore } from './activity';
 import type { Freshness } from './schedules';
 
 export interface ProposedMove {
-  item: CalendarItem;
+  item: CalendarEvent;
   to: string;
   violations: Violation[];
   decide: (force: boolean | null) => void;
@@ -27,7 +27,7 @@ export const useCalendarStore = defineStore('calendar', () => {
   const freshness = ref<Freshness | null>(null);
   const error = ref<BridgeError | null>(null);
   const proposal = shallowRef<ProposedMove | null>(null);
-  const selected = shallowRef<CalendarItem | null>(null);
+  const selected = shallowRef<CalendarEvent | null>(null);
   const lastCount = ref(0);
   /** A date another view asks the calendar to show (e.g. a post just scheduled). */
   const focusDate = ref<string | null>(null);
@@ -41,7 +41,7 @@ export const useCalendarStore = defineStore('calendar', () => {
     });
   }
 
-  async function fetchRange(from: string, to: string): Promise<CalendarItem[]> {
+  async function fetchRange(from: string, to: string): Promise<CalendarEvent[]> {
     const result = await bridge().call('calendar.range', { from, to });
     if (!result.ok) {
       error.value = result.error;
@@ -62,7 +62,7 @@ export const useCalendarStore = defineStore('calendar', () => {
   }
 
   /** Asks the user when the check finds violations; null = they cancelled. */
-  function confirm(item: CalendarItem, to: string, violations: Violation[]): Promise<boolean | null> {
+  function confirm(item: CalendarEvent, to: string, violations: Violation[]): Promise<boolean | null> {
     return new Promise((resolve) => {
       proposal.value = {
         item,
@@ -76,7 +76,7 @@ export const useCalendarStore = defineStore('calendar', () => {
     });
   }
 
-  async function reschedule(item: CalendarItem, to: string, force: boolean) {
+  async function reschedule(item: CalendarEvent, to: string, force: boolean) {
     return bridge().call('items.reschedule', {
       scheduleId: item.schedule_id,
       itemId: item.id,
@@ -90,7 +90,7 @@ export const useCalendarStore = defineStore('calendar', () => {
    * Moves an item: checks first, shows violations before anything is committed, then commits
    * (through the outbox when offline) and offers Undo.
    */
-  async function move(item: CalendarItem, to: string, zone: string): Promise<MoveOutcome> {
+  async function move(item: CalendarEvent, to: string, zone: string): Promise<MoveOutcome> {
     const activity = useActivityStore();
     let force = false;
     const check = await bridge().call('items.check', { scheduleId: item.schedule_id, itemId: item.id, scheduledTime: to });
@@ -123,7 +123,7 @@ export const useCalendarStore = defineStore('calendar', () => {
     return { moved: true, queued: result.value.queued };
   }
 
-  async function cancelItem(item: CalendarItem) {
+  async function cancelItem(item: CalendarEvent) {
     const result = await bridge().call('items.cancel', { scheduleId: item.schedule_id, itemId: item.id });
     if (result.ok) revision.value++;
     return result;
