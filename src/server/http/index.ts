@@ -1,13 +1,14 @@
 /**
  * The API's cross-cutting HTTP behaviour, in lifecycle order:
- *   onRequest   resolve the bearer credential → rate limit (account or IP) → 401 if required
+ *   onRequest   resolve the bearer credential → rate limit (account or IP) → 401/503 if the
+ *               route requires credentials (a route-level hook, so the route is known)
  *   (parse)     JSON bodies keep their raw bytes
  *   preHandler  request signature (keys with a secret) → Idempotency-Key lock (POST)
  *   onSend      store the idempotent response before the client sees it
  *   onResponse  release a lock left behind, record metrics
  * Hooks take callbacks and go asynchronous only when there is I/O to wait for.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { ServerContext } from '../context';
 import { ApiError, sendError } from '../errors';
 import { purgeExpiredTokens, type Principal } from '../storage/tokens';
@@ -18,7 +19,7 @@ import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
 import { MemoryRateLimiter, SharedRateLimiter, purgeExpiredRateLimitWindows, setRateLimitHeaders, type RateDecision } from './rate-limit';
 import { installRawJsonParser } from './raw-body';
-import { isProtectedApiRoute } from './request';
+import { isProtectedApiRoute, routeInfoFor } from './request';
 import { purgeExpiredSignatures, verifySignature } from './signing';
 
 export function bearerToken(authorization: string | undefined): string | null {
@@ -28,10 +29,28 @@ export function bearerToken(authorization: string | undefined): string | null {
 }
 
 export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics, logRequests: boolean): void {
-  installRawJsonParser(app);
-  installCors(app, options.corsOrigins);
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
+  app.decorateRequest('routeInfo', null);
+  app.decorateRequest('credentialsUnavailable', false);
+  // Before any route is added (CORS adds one): every route gets its RouteInfo, and protected
+  // routes their credential check, as a route-level onRequest hook (after the global ones).
+  app.addHook('onRoute', (route) => {
+    const info = routeInfoFor(route.url, route.config);
+    const hook: onRequestHookHandler = info.protected
+      ? (request, reply, done) => {
+          request.routeInfo = info;
+          authorize(request, reply, done);
+        }
+      : (request, _reply, done) => {
+          request.routeInfo = info;
+          done();
+        };
+    // A new array: a GET and its HEAD route share the options they were declared with.
+    route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), hook];
+  });
+  installRawJsonParser(app);
+  installCors(app, options.corsOrigins);
   const rateLimit = options.rateLimit;
   // One database, several processes (PostgreSQL): the counters live in the database. The memory
   // limiter is the only one on SQLite, and the fallback while the database cannot count.
@@ -40,8 +59,8 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   const limitHeader = rateLimit ? String(rateLimit.limit) : '';
   const principals = principalCacheFor(ctx);
 
-  /** Rate limit, then 401 where credentials are required; replies itself or calls done(). */
-  function admit(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
+  /** Rate limit; replies itself (429) or calls done(). */
+  function admit(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
     const principal = request.principal;
     if (principal && logRequests) {
       // Every later log line of this request (including "request completed") names the account;
@@ -50,45 +69,50 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
       reply.log = request.log;
     }
     if (!memoryLimiter) {
-      authorize(request, reply, token, done);
+      done();
       return;
     }
     const nowMs = ctx.clock.now();
     const subject = principal ? 'account' : 'ip';
     const key = principal ? principal.accountId : request.ip;
     if (!sharedLimiter) {
-      limited(request, reply, token, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+      limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
       return;
     }
     sharedLimiter.hit(subject, key, nowMs).then(
-      (decision) => limited(request, reply, token, decision, nowMs, done),
+      (decision) => limited(request, reply, decision, nowMs, done),
       (error: unknown) => {
         request.log.error({ err: error }, 'shared rate limit unavailable; counting in this process');
-        limited(request, reply, token, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+        limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
       },
     );
   }
 
-  function limited(request: FastifyRequest, reply: FastifyReply, token: string | null, decision: RateDecision, nowMs: number, done: () => void): void {
+  function limited(request: FastifyRequest, reply: FastifyReply, decision: RateDecision, nowMs: number, done: () => void): void {
     setRateLimitHeaders(reply, decision, limitHeader, nowMs);
     if (!decision.allowed) {
       metrics.rateLimited.inc();
       sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
       return;
     }
-    authorize(request, reply, token, done);
+    done();
   }
 
-  function authorize(request: FastifyRequest, reply: FastifyReply, token: string | null, done: () => void): void {
-    if (!request.principal && isProtectedApiRoute(request)) {
+  /** Protected routes: 503 when credentials could not be checked, 401 without a valid one. */
+  function authorize(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    if (request.principal) {
+      done();
+    } else if (request.credentialsUnavailable) {
+      // Credentials cannot be checked while the database is down: say so instead of 401 or 500.
+      sendError(reply, request, new ApiError('unavailable', 'the service cannot check credentials right now; retry later'));
+    } else {
+      const sent = request.headers.authorization !== undefined;
       sendError(
         reply,
         request,
-        new ApiError('unauthorized', token ? 'the API key or access token is not valid (or has expired)' : 'missing Authorization: Bearer <api key or access token>'),
+        new ApiError('unauthorized', sent ? 'the API key or access token is not valid (or has expired)' : 'missing Authorization: Bearer <api key or access token>'),
       );
-      return;
     }
-    done();
   }
 
   app.addHook('onRequest', (request, reply, done) => {
@@ -96,22 +120,19 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
     const cached = token ? principals.cached(token) : null;
     if (!token || cached !== undefined) {
       request.principal = cached ?? null;
-      admit(request, reply, token, done);
+      admit(request, reply, done);
       return;
     }
     principals.resolve(token).then(
       (principal) => {
         request.principal = principal;
-        admit(request, reply, token, done);
+        admit(request, reply, done);
       },
       (error: unknown) => {
-        // Credentials cannot be checked while the database is down: say so instead of 401 or 500.
+        // Protected routes answer 503 (authorize); public ones are served without an account.
         request.log.error({ err: error }, 'credential lookup failed');
-        if (isProtectedApiRoute(request)) {
-          sendError(reply, request, new ApiError('unavailable', 'the service cannot check credentials right now; retry later'));
-          return;
-        }
-        admit(request, reply, token, done);
+        request.credentialsUnavailable = true;
+        admit(request, reply, done);
       },
     );
   });
@@ -162,7 +183,7 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   app.addHook('onResponse', (request, reply, done) => {
     if (request.idempotency) void releaseIdempotent(ctx.storage.db, request).catch(() => undefined);
     // The route template, not the URL: ids would explode the label set.
-    metrics.observe(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    metrics.observe(request.method, request.routeInfo?.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
 
