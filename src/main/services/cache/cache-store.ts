@@ -316,7 +316,7 @@ export class CacheStore {
   }
 
   /** Keeps loaded months current without re-reading them: out of the old month, into the new. */
-  private moveInL1(id: string, oldMs: number | undefined, event: CalendarEvent | null, newMs: number): void {
+  private moveInL1(id: string, oldMs: number | undefined, event: (() => CalendarEvent) | null, newMs: number): void {
     if (oldMs !== undefined) {
       const bucket = this.buckets.get(monthOf(oldMs));
       if (bucket && oldMs >= bucket.lo && oldMs < bucket.hi) {
@@ -334,7 +334,7 @@ export class CacheStore {
     // Same order as SQL: by time, then id.
     let at = lowerBound(bucket.times, newMs);
     while (at < bucket.times.length && bucket.times[at] === newMs && (bucket.items[at] as CalendarEvent).id < id) at++;
-    bucket.items.splice(at, 0, event);
+    bucket.items.splice(at, 0, event());
     bucket.times.splice(at, 0, newMs);
   }
 
@@ -349,8 +349,8 @@ export class CacheStore {
       item.failure_reason ?? null, Object.keys(callbacks).length === 0 ? 0 : callbacks, item.version, pending ? 1 : 0,
     ];
     const calendarRow = JSON.stringify(row);
-    // The L1 gets the very object a read of the stored row would give.
-    this.moveInL1(item.id, oldMs, eventFromRow(JSON.parse(calendarRow) as EventRow), timeMs);
+    // The L1 gets the very object a read of the stored row would give (built only if a loaded span takes it).
+    this.moveInL1(item.id, oldMs, () => eventFromRow(JSON.parse(calendarRow) as EventRow), timeMs);
     let extra: Record<string, unknown> | null = null;
     for (const key of Object.keys(item)) {
       if (!ITEM_COLUMNS.has(key)) (extra ??= {})[key] = (item as Record<string, unknown>)[key];
