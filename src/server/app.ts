@@ -52,8 +52,8 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
-  // Logs go to stdout through a buffer written asynchronously (a synchronous write per line
-  // costs every request); it is bounded, and flushed when the server closes or the process exits.
+  // Logs go to stdout through a buffer written asynchronously, 4 KiB at a time (a synchronous
+  // write per line costs every request); it is bounded, and flushed on close and on exit.
   const logStream = options.logger ? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
   const app = Fastify({
     logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream } : false,
@@ -72,17 +72,14 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     done();
   });
   if (logStream) {
-    const flush = () => {
+    // pino flushes its destinations when the process exits; a server closed without exiting
+    // (embedded, tests) flushes here.
+    app.addHook('onClose', async () => {
       try {
         logStream.flushSync();
       } catch {
         // Nothing buffered, or stdout already gone: nothing left to save.
       }
-    };
-    process.once('exit', flush);
-    app.addHook('onClose', async () => {
-      process.off('exit', flush);
-      flush();
     });
   }
   installErrorHandling(app);
