@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       if (!revoked) fail(`no key ${ref}`);
       const already = found.key.revoked_at ? ` (already revoked at ${found.key.revoked_at})` : '';
       process.stdout.write(`${revoked.id}\n`);
-      process.stderr.write(`revoked key ${revoked.id} of account ${revoked.account_id}${already}; its tokens no longer work (a running server may accept them for up to 5 s)\n`);
+      process.stderr.write(`revoked key ${revoked.id} of account ${revoked.account_id}${already}; its tokens no longer work (at once on PostgreSQL; a running server on SQLite may accept them for up to 5 s)\n`);
     } finally {
       await storage.close();
     }

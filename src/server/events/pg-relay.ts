@@ -4,11 +4,14 @@
  * This listener holds one dedicated connection, LISTENs, and pokes the account's local
  * subscribers, which read the new events from the table. When the connection drops, it
  * reconnects with backoff and pokes everyone, since notifications sent meanwhile are lost.
+ * The same connection LISTENs on `cadence_credentials` (migration 010: a key was revoked), so
+ * the server forgets that key's cached credentials at once.
  */
 import pg from 'pg';
 import type { LiveHub } from './hub';
 
 export const EVENTS_CHANNEL = 'cadence_events';
+export const CREDENTIALS_CHANNEL = 'cadence_credentials';
 
 export interface PgRelayOptions {
   connectionString: string;
@@ -16,6 +19,10 @@ export interface PgRelayOptions {
   schema: string;
   hub: LiveHub;
   log?: (message: string, error?: unknown) => void;
+  /** A key of this schema was revoked (by any process). */
+  onKeyRevoked?: (keyId: string) => void;
+  /** Reconnected after being deaf: revocations may have been missed. */
+  onReconnected?: () => void;
 }
 
 export class PgEventRelay {
@@ -35,10 +42,12 @@ export class PgEventRelay {
     // Named, so an operator (or a test) can find this listener in pg_stat_activity.
     const client = new pg.Client({ connectionString: this.options.connectionString, application_name: `cadence-live ${this.options.schema}`.slice(0, 63) });
     client.on('notification', (message) => {
-      if (message.channel !== EVENTS_CHANNEL || !message.payload) return;
+      if (!message.payload) return;
       const space = message.payload.indexOf(' ');
       if (space < 0 || message.payload.slice(0, space) !== this.options.schema) return;
-      this.options.hub.poke(message.payload.slice(space + 1));
+      const subject = message.payload.slice(space + 1);
+      if (message.channel === EVENTS_CHANNEL) this.options.hub.poke(subject);
+      else if (message.channel === CREDENTIALS_CHANNEL) this.options.onKeyRevoked?.(subject);
     });
     client.on('error', (error) => {
       this.options.log?.('live-update listener connection failed', error);
@@ -48,6 +57,7 @@ export class PgEventRelay {
     try {
       await client.connect();
       await client.query(`listen ${EVENTS_CHANNEL}`);
+      await client.query(`listen ${CREDENTIALS_CHANNEL}`);
     } catch (error) {
       this.options.log?.('live-update listener could not connect', error);
       this.scheduleReconnect(client);
@@ -73,7 +83,10 @@ export class PgEventRelay {
       this.reconnectTimer = null;
       void this.connect().then(() => {
         // Whatever was committed while we were deaf is read from the table.
-        if (this.client) this.options.hub.pokeAll();
+        if (this.client) {
+          this.options.hub.pokeAll();
+          this.options.onReconnected?.();
+        }
       });
     }, delay);
     this.reconnectTimer.unref();

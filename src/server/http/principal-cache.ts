@@ -1,8 +1,9 @@
 /**
  * Bearer credentials resolved recently, for a few seconds, so a busy client does not cost a
  * key lookup per request. Revocation in this process takes effect at once (the key is
- * remembered as revoked, so even a lookup that was in flight cannot bring it back); another
- * process sharing the database sees a revocation after at most TTL_MS (docs/api.md).
+ * remembered as revoked, so even a lookup that was in flight cannot bring it back). Revocations
+ * by other processes arrive through PostgreSQL NOTIFY (events/pg-relay.ts); on SQLite they are
+ * seen after at most TTL_MS (docs/api.md).
  */
 import type { ServerContext } from '../context';
 import { touchKey } from '../storage/keys';

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiKeyInfo, ApiKeyList } from '../../shared/api/account';
 import { ApiKeyInfoSchema, ApiKeyListSchema } from '../../shared/api/account';
 import type { TokenResponse } from '../../shared/api/resources';
+import { createServer } from '../app';
 import { waitUntil } from '../dispatch/testing';
 import { connect, wsUrl } from '../events/testing';
 import { createKeyForAccount } from '../storage/accounts';
 import { revokeKey } from '../storage/keys';
 import { call } from '../testing/client';
-import { forEachDialect, startTestServer, type TestServer } from '../testing/servers';
+import { forEachDialect, startTestServer, TEST_DATABASE_URL, TEST_DIALECTS, type TestServer } from '../testing/servers';
 import { WS_CLOSE } from './ws';
 
 interface ErrorBody {
@@ -126,7 +127,7 @@ forEachDialect((dialect) => {
     expect((await call(t, 'GET', '/api/v1/auth/keys')).status).toBe(401);
   });
 
-  it('a revocation by another process (the CLI) is seen once the cache entry lapses (at most 5 s)', async () => {
+  it('a revocation by another process (the CLI) is seen at the latest when the cache entry lapses (5 s; PostgreSQL: at once, below)', async () => {
     const victim = await secondKey();
     expect((await call(t, 'GET', '/api/v1/scheduling/platforms', { token: victim.apiKey })).status).toBe(200);
     // As `revoke-key` does, straight in the database: this server's cache is not told.
@@ -134,5 +135,44 @@ forEachDialect((dialect) => {
     expect(await revokeKey(db, t.accountId, victim.id, Date.now())).not.toBeNull();
     skewMs = 5_001;
     expect((await call(t, 'GET', '/api/v1/scheduling/platforms', { token: victim.apiKey })).status).toBe(401);
+  });
+});
+
+describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one database', () => {
+  it('a key revoked anywhere (the CLI, another server) stops working on every server at once, without waiting for the cache', async () => {
+    const a = await startTestServer({ dialect: 'postgres', rateLimit: false });
+    // B's clock stands still: its cache entries never lapse, so only the notification can end the key there.
+    const frozen = Date.now();
+    const b = await createServer({
+      logger: false,
+      databaseUrl: TEST_DATABASE_URL,
+      pgSchema: a.pgSchema!,
+      rateLimit: false,
+      clock: { now: () => frozen },
+      dispatcher: { enabled: false },
+    });
+    try {
+      const bUrl = await b.listen(0);
+      const db = a.server.context.storage.db;
+      const viaCli = (await createKeyForAccount(db, a.accountId))!;
+      const viaApi = (await createKeyForAccount(db, a.accountId))!;
+      const onB = (key: string) => fetch(`${bUrl}/api/v1/scheduling/platforms`, { headers: { authorization: `Bearer ${key}` } }).then((r) => r.status);
+      expect(await onB(viaCli.apiKey)).toBe(200);
+      expect(await onB(viaApi.apiKey)).toBe(200);
+      const ws = await connect(wsUrl(bUrl, '/ws'), { headers: { authorization: `Bearer ${viaApi.apiKey}` } });
+      await ws.waitFor((m) => m.type === 'authenticated');
+
+      // As `revoke-key` does: straight in the database, from outside any server.
+      await revokeKey(db, a.accountId, viaCli.keyId, Date.now());
+      await waitUntil(async () => (await onB(viaCli.apiKey)) === 401);
+      // Through server A's API: B's cache and B's open WebSocket let go too.
+      expect((await call(a, 'DELETE', `/api/v1/auth/keys/${viaApi.keyId}`)).status).toBe(200);
+      await waitUntil(async () => (await onB(viaApi.apiKey)) === 401);
+      expect((await ws.closed).code).toBe(WS_CLOSE.unauthorized);
+      expect(await onB(a.apiKey)).toBe(200);
+    } finally {
+      await b.close();
+      await a.close();
+    }
   });
 });

@@ -103,6 +103,9 @@ export async function registerLiveUpdates(
       schema: current.rows[0]?.schema ?? 'public',
       hub,
       log: (message, error) => app.log.warn({ err: error }, message),
+      // Another process (or the CLI) revoked a key: it stops working here too, open sockets included.
+      onKeyRevoked: (keyId) => principalCacheFor(ctx).keyRevoked(keyId),
+      onReconnected: () => principalCacheFor(ctx).clear(),
     });
     await relay.start();
   }

@@ -12,6 +12,7 @@ import { liveDispatch } from './004-live-dispatch';
 import { keyManagement } from './006-key-management';
 import { accountWebhooks } from './008-account-webhooks';
 import { rateLimit } from './007-rate-limit';
+import { credentialNotify } from './010-credential-notify';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '006-key-management': keyManagement,
   '008-account-webhooks': accountWebhooks,
   '007-rate-limit': rateLimit,
+  '010-credential-notify': credentialNotify,
 };
 
 /** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
