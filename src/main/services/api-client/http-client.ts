@@ -40,7 +40,7 @@ export interface HttpClientOptions {
 }
 
 export interface RequestOptions<S extends z.ZodType> {
-  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
   query?: Record<string, string | number | string[] | undefined>;
   body?: unknown;

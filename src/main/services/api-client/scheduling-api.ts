@@ -19,6 +19,8 @@ import {
   type SchedulePatch,
 } from '../../../shared/api/resources';
 import type { Platform } from '../../../shared/api/common';
+import { ApiKeyInfoSchema, ApiKeyListSchema, WebhookConfigSchema, type WebhookConfig } from '../../../shared/api/account';
+import { ApiClientError } from './errors';
 import type { HttpClient } from './http-client';
 
 const base = '/api/v1/scheduling';
@@ -144,5 +146,55 @@ export class SchedulingApi {
 
   async ingestMetrics(observations: MetricObservation[], idempotencyKey: string) {
     return (await this.http.request({ method: 'POST', path: `${base}/metrics`, body: observations, schema: MetricsIngestResultSchema, idempotencyKey })).data;
+  }
+
+  // ------------------------------------------------------------------ account (docs/api.md)
+
+  /** The account's API keys (never their secrets), revoked ones included. */
+  async listKeys() {
+    return (await this.http.request({ method: 'GET', path: '/api/v1/auth/keys', schema: ApiKeyListSchema })).data.data;
+  }
+
+  /** Revokes a key and its tokens (revoking the key this client uses ends this client's access). */
+  async revokeKey(keyId: string) {
+    return (await this.http.request({ method: 'DELETE', path: `/api/v1/auth/keys/${encodeURIComponent(keyId)}`, schema: ApiKeyInfoSchema })).data;
+  }
+
+  /** The account's own webhook, or null when it has none. */
+  async getWebhook(): Promise<WebhookConfig | null> {
+    try {
+      return (await this.http.request({ method: 'GET', path: '/api/v1/account/webhook', schema: WebhookConfigSchema })).data;
+    } catch (error) {
+      if (error instanceof ApiClientError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * Sets the webhook URL. The answer carries `secret` only when one was made (a new webhook, or
+   * `rotateSecret`), and only once: not retried, since a retry after a lost answer would get the
+   * webhook without it.
+   */
+  async setWebhook(url: string, rotateSecret = false) {
+    return (
+      await this.http.request({
+        method: 'PUT',
+        path: '/api/v1/account/webhook',
+        body: { url, ...(rotateSecret ? { rotate_secret: true } : {}) },
+        schema: WebhookConfigSchema,
+        retry: false,
+      })
+    ).data;
+  }
+
+  /** Removes the webhook; false when there was none. */
+  async deleteWebhook(): Promise<boolean> {
+    try {
+      await this.http.request({ method: 'DELETE', path: '/api/v1/account/webhook', schema: WebhookConfigSchema });
+      return true;
+    } catch (error) {
+      if (error instanceof ApiClientError && error.status === 404) return false;
+      throw error;
+    }
   }
 }
