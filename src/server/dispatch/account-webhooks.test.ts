@@ -123,6 +123,29 @@ forEachDialect((dialect) => {
     expect(hook.received).toHaveLength(0);
   });
 
+  it("keeps account webhooks to the dispatcher's concurrency while the server's publisher is reminders", async () => {
+    let inFlight = 0;
+    let most = 0;
+    const hook = await startReceiver(async () => {
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      inFlight -= 1;
+      return 200;
+    });
+    cleanup.receivers.push(hook);
+    const t = await server({ dialect, dispatcher: { allowLoopback: true, pollMs: 100, concurrency: 2, batchSize: 500 } });
+    const reminded = await t.createAccount();
+    await setWebhook(t, t.apiKey, hook.url);
+    const due = soon(300);
+    const hooked = await createScheduleViaApi(t.url, t.headers(), Array.from({ length: 8 }, (_, i) => ({ content_id: `h${i}`, scheduled_time: due })));
+    const plain = await createScheduleViaApi(t.url, headersFor(reminded.apiKey), Array.from({ length: 8 }, (_, i) => ({ content_id: `r${i}`, scheduled_time: due })));
+    const [viaHook, viaReminder] = await Promise.all([settled(t, t.apiKey, hooked.id), settled(t, reminded.apiKey, plain.id)]);
+    expect([...viaHook, ...viaReminder].every((i) => i.status === 'published')).toBe(true);
+    expect(hook.received).toHaveLength(8);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
   it('PUT/GET/DELETE /account/webhook: validated, secret shown once, rotated on request, per account', async () => {
     const t = await server({ dialect });
     const other = await t.createAccount();
