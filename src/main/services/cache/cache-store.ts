@@ -148,7 +148,7 @@ function eventFromRow(r: EventRow): CalendarEvent {
 }
 
 /** First index whose time is >= ms. */
-function lowerBound(times: number[], ms: number): number {
+function lowerBound(times: Float64Array, ms: number): number {
   let lo = 0;
   let hi = times.length;
   while (lo < hi) {
@@ -168,7 +168,15 @@ interface MonthBucket {
   lo: number;
   hi: number;
   items: CalendarEvent[];
-  times: number[];
+  /** The rows' times (unboxed: no heap number per row for the GC to copy). */
+  times: Float64Array;
+}
+
+function joinTimes(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 const MONTH_BUCKETS_KEPT = 36;
@@ -324,7 +332,7 @@ export class CacheStore {
         while (at < bucket.times.length && bucket.times[at] === oldMs && (bucket.items[at] as CalendarEvent).id !== id) at++;
         if (at < bucket.times.length && bucket.times[at] === oldMs) {
           bucket.items.splice(at, 1);
-          bucket.times.splice(at, 1);
+          bucket.times = joinTimes(bucket.times.subarray(0, at), bucket.times.subarray(at + 1));
         }
       }
     }
@@ -335,7 +343,11 @@ export class CacheStore {
     let at = lowerBound(bucket.times, newMs);
     while (at < bucket.times.length && bucket.times[at] === newMs && (bucket.items[at] as CalendarEvent).id < id) at++;
     bucket.items.splice(at, 0, event());
-    bucket.times.splice(at, 0, newMs);
+    const times = new Float64Array(bucket.times.length + 1);
+    times.set(bucket.times.subarray(0, at), 0);
+    times[at] = newMs;
+    times.set(bucket.times.subarray(at), at + 1);
+    bucket.times = times;
   }
 
   putItem(item: Item, pending = false, previousTimeMs: number | null | undefined = undefined): void {
@@ -458,10 +470,10 @@ export class CacheStore {
   }
 
   /** The calendar rows of [fromMs, toMs) from the covering index, in SQL order. */
-  private readEvents(fromMs: number, toMs: number): { items: CalendarEvent[]; times: number[] } {
+  private readEvents(fromMs: number, toMs: number): { items: CalendarEvent[]; times: Float64Array } {
     const lines = this.stmts.range.all(fromMs, toMs);
     const items = new Array<CalendarEvent>(lines.length);
-    const times = new Array<number>(lines.length);
+    const times = new Float64Array(lines.length);
     for (let i = 0; i < lines.length; i++) {
       const r = JSON.parse(lines[i] as string) as EventRow;
       times[i] = r[0];
@@ -487,13 +499,13 @@ export class CacheStore {
     if (fromMs < bucket.lo) {
       const before = this.readEvents(fromMs, bucket.lo);
       bucket.items = before.items.concat(bucket.items);
-      bucket.times = before.times.concat(bucket.times);
+      bucket.times = joinTimes(before.times, bucket.times);
       bucket.lo = fromMs;
     }
     if (toMs > bucket.hi) {
       const after = this.readEvents(bucket.hi, toMs);
       bucket.items = bucket.items.concat(after.items);
-      bucket.times = bucket.times.concat(after.times);
+      bucket.times = joinTimes(bucket.times, after.times);
       bucket.hi = toMs;
     }
     return bucket;
