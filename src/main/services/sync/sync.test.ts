@@ -187,6 +187,25 @@ describe('sync', () => {
     }
   });
 
+  it('a saved cursor the server refuses starts the load over from the first page', async () => {
+    for (let i = 0; i < 4; i++) await serverSchedule(api, `r${i}`, 2);
+    client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, tuning: { ...FAST_TUNING, syncPageSize: 3 } });
+    await waitFor(() => client?.core.services.cache.getMeta('last_synced_at'), 10_000, 'initial load');
+    const cache = client.core.services.cache;
+    const progress = { identity: cache.getMeta('identity'), cursor: 'not-a-cursor', headSeq: null, startedAt: new Date().toISOString(), seen: [] };
+    cache.write(() => cache.setMeta('full_load_progress', JSON.stringify(progress)));
+    const before = api.requests.length;
+    await client.core.services.sync.fullLoad(null);
+    const pages = api.requests.slice(before).filter((r) => r.url.startsWith('/api/v1/scheduling/calendar?'));
+    expect(pages.map((r) => [r.url.includes('cursor=not-a-cursor'), r.status])).toEqual([
+      [true, 400],
+      [false, 200],
+      [false, 200],
+    ]);
+    expect(cache.getMeta('full_load_progress')).toBe('');
+    expect(await converged(client, api)).toBe(true);
+  });
+
   it('a delta pull (no socket) reads changed schedules with their items in one request and sees deletions', async () => {
     const keep = await serverSchedule(api, 'keep', 3);
     const other = await serverSchedule(api, 'other', 2);
