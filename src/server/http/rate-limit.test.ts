@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createServer, type CadenceServer } from '../app';
 import { call, type TestResponse } from '../testing/client';
 import { TEST_DATABASE_URL, TEST_DIALECTS, forEachDialect, startTestServer, type TestServer } from '../testing/servers';
@@ -59,21 +59,16 @@ forEachDialect((dialect) => {
 
 describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one database', () => {
   const WINDOW_MS = 60_000;
-  let a: TestServer | undefined;
-  let b: CadenceServer | undefined;
-  afterEach(async () => {
-    await b?.close();
-    await a?.close();
-    a = undefined;
-    b = undefined;
-  });
 
   /** Two servers (own pools, own memory) on one schema, on one clock held mid-window. */
   async function twoServers(limit: number): Promise<{ a: TestServer; b: TestServer; clock: { ms: number } }> {
     const clock = { ms: Math.floor(Date.now() / WINDOW_MS) * WINDOW_MS + WINDOW_MS / 2 };
     const options = { rateLimit: { limit, windowMs: WINDOW_MS }, clock: { now: () => clock.ms }, dispatcher: { enabled: false } };
-    a = await startTestServer({ dialect: 'postgres', ...options });
-    b = await createServer({ logger: false, databaseUrl: TEST_DATABASE_URL, pgSchema: a.pgSchema!, ...options });
+    // Closed by the test that opened them (never through variables a later test reassigns).
+    const a = await startTestServer({ dialect: 'postgres', ...options });
+    onTestFinished(() => a.close());
+    const b: CadenceServer = await createServer({ logger: false, databaseUrl: TEST_DATABASE_URL, pgSchema: a.pgSchema!, ...options });
+    onTestFinished(() => b.close());
     return { a, b: { ...a, url: await b.listen(0), server: b }, clock };
   }
 
@@ -104,7 +99,7 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one
     // Unauthenticated callers share their IP's window across processes too.
     const anonymous = await Promise.all(Array.from({ length: 60 }, (_, i) => call(i % 2 === 0 ? a : b, 'GET', '/health', { token: null })));
     expectExactLimit(anonymous, limit, resetSeconds);
-  });
+  }, 30_000);
 
   it('the next window starts with the whole quota; ended windows are purged', async () => {
     const { a, b, clock } = await twoServers(3);
@@ -119,7 +114,7 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one
     expect(await rows()).toBe(2);
     expect(await purgeExpiredRateLimitWindows(db, clock.ms)).toBe(1);
     expect(await rows()).toBe(1);
-  });
+  }, 30_000);
 
   it('while the database cannot count, each process falls back to its own counters', async () => {
     const { a } = await twoServers(2);
@@ -132,5 +127,5 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one
       statuses.push(r.status);
     }
     expect(statuses).toEqual([200, 200, 429]);
-  });
+  }, 30_000);
 });
