@@ -140,11 +140,30 @@ function titleOf(item: Item): string | null {
   return typeof title === 'string' ? title : null;
 }
 
+/*
+ * A cold month read is bound by the garbage collector copying the new rows (4,000 objects and
+ * their strings) as much as by parsing them, so rows share what they can: one frozen empty
+ * callbacks object (rows are read-only to their callers) and one string per schedule id.
+ */
+const NO_CALLBACKS: Item['callbacks'] = Object.freeze({});
+const scheduleIdStrings = new Map<string, string>();
+
+function sharedScheduleId(id: string): string {
+  const known = scheduleIdStrings.get(id);
+  if (known !== undefined) return known;
+  if (scheduleIdStrings.size >= 10_000) scheduleIdStrings.clear();
+  scheduleIdStrings.set(id, id);
+  return id;
+}
+
 function eventFromRow(r: EventRow): CalendarEvent {
   const platform = (typeof r[4] === 'number' ? PLATFORM_CODES[r[4]] : r[4]) as Item['platform'];
   const status = (typeof r[7] === 'number' ? STATUS_CODES[r[7]] : r[7]) as Item['status'];
-  const callbacks = r[12] === 0 ? {} : r[12];
-  return makeEvent(r[1], r[2], r[3], platform, r[5] === 0 ? platform : r[5], r[6], status, r[8], r[9], r[10], r[11], callbacks, r[13], r[14] === 1);
+  const callbacks = r[12] === 0 ? NO_CALLBACKS : r[12];
+  return makeEvent(
+    r[1], sharedScheduleId(r[2]), r[3], platform, r[5] === 0 ? platform : r[5], r[6], status, r[8], r[9], r[10], r[11], callbacks,
+    r[13], r[14] === 1,
+  );
 }
 
 /** First index whose time is >= ms. */
