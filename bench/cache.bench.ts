@@ -1,7 +1,9 @@
 /**
  * The main process's cache (docs/cache.md):
- *   - a month-range read (calendar.range's query) on a cache of 100,000 items spread over 25
- *     months (~4,000 a month), from SQLite (memory L1 cold) and from the L1;
+ *   - a month-range read (calendar.range's query: 31 days, ~4,100 calendar rows) on a cache of
+ *     100,000 items spread over 25 months. The headline is the cold read: the memory L1 dropped
+ *     before every read, so it is SQLite's covering index plus building the rows. The warm read
+ *     (L1 loaded, after a write elsewhere) is reported beside it;
  *   - applying 10,000 live events: in the cache's transactions (batches of 100, as they arrive
  *     together), and end to end from the real server's /ws (replay since 0) until the cursor is
  *     at the head;
@@ -91,16 +93,20 @@ async function monthRead(): Promise<Record<string, unknown>> {
     const cache = fillCache(dir, 100_000);
     const fillMs = performance.now() - fillStarted;
     const sqlite: number[] = [];
+    const sqliteCpu: number[] = [];
     const l1: number[] = [];
     let rows = 0;
     for (let round = 0; round < 3; round++) {
       for (let month = 0; month < 24; month++) {
         const from = START + month * 30 * DAY;
-        // Cold: the L1 is dropped, so this is SQLite + JSON parsing of the month.
+        // Cold: the L1 is dropped, so this is SQLite's index read + building the month's rows.
         cache.clearMemory();
+        const cpu = process.cpuUsage();
         let started = performance.now();
         const result = cache.range(from, from + 31 * DAY);
         sqlite.push(performance.now() - started);
+        const used = process.cpuUsage(cpu);
+        sqliteCpu.push((used.user + used.system) / 1000);
         rows = result.length;
         // Warm, as the calendar re-reads after a live event elsewhere in the calendar.
         cache.write(() => cache.putItem(makeItem((month * 4001 + 7) % 100_000, 20)));
@@ -113,12 +119,18 @@ async function monthRead(): Promise<Record<string, unknown>> {
     return {
       items: 100_000,
       items_per_month_read: rows,
+      reads: sqlite.length,
       fill_ms: Math.round(fillMs),
+      target_median_ms: 5,
+      // The target is judged on the cold figure.
       cold_sqlite_median_ms: median(sqlite),
       cold_sqlite_p95_ms: p95(sqlite),
+      cold_meets_target: median(sqlite) < 5,
+      // CPU time of this process during the cold read: our work, without the waits for a core
+      // that a loaded machine adds to the wall time (all threads, so GC helpers count too).
+      cold_sqlite_cpu_median_ms: median(sqliteCpu),
       warm_l1_after_a_write_median_ms: median(l1),
       warm_l1_p95_ms: p95(l1),
-      target_median_ms: 5,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -241,9 +253,34 @@ async function coldOpen(): Promise<Record<string, unknown>> {
       const host = await startWebHost({ core, rendererDir, port: 0 });
       const answer = await core.dispatcher.dispatch('calendar.range', { from: '2026-03-01T00:00:00Z', to: '2026-04-01T00:00:00Z' });
       const t2 = performance.now();
+      // The whole bridge call for a month (input check, cache read, output check against the
+      // contract), L1 dropped before each: what the renderer waits for, beside the cache's share.
+      const bridgeCold: number[] = [];
+      const bridgeWarm: number[] = [];
+      let rows = 0;
+      // 50,000 items fill the first 12 of the 25 months (~4,100 per 31 days, as above).
+      for (let round = 0; round < 4; round++) {
+        for (let month = 0; month < 12; month++) {
+          const from = new Date(START + month * 30 * DAY).toISOString();
+          const to = new Date(START + month * 30 * DAY + 31 * DAY).toISOString();
+          core.services.cache.clearMemory();
+          let started = performance.now();
+          const result = await core.dispatcher.dispatch('calendar.range', { from, to });
+          bridgeCold.push(performance.now() - started);
+          if (result.ok) rows = Math.max(rows, (result.value as { data: unknown[] }).data.length);
+          started = performance.now();
+          await core.dispatcher.dispatch('calendar.range', { from, to });
+          bridgeWarm.push(performance.now() - started);
+        }
+      }
       await host.close();
       await core.stop();
-      return { import_ms: Math.round(t1 - t0), open_to_first_answer_ms: Math.round(t2 - t1), ok: answer.ok };
+      return {
+        import_ms: Math.round(t1 - t0),
+        open_to_first_answer_ms: Math.round(t2 - t1),
+        ok: answer.ok,
+        bridge_month_read: { rows, cold_median_ms: median(bridgeCold), warm_median_ms: median(bridgeWarm) },
+      };
     })();
     const started = performance.now();
     const proc = spawn(join(root, 'node_modules/.bin/tsx'), [join(root, 'src/main/web/cli.ts'), '--data-dir', dataDir, '--api-url', api.url, '--api-key', api.apiKey, '--renderer-dir', rendererDir], {
