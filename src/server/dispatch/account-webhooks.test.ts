@@ -123,6 +123,35 @@ forEachDialect((dialect) => {
     expect(hook.received).toHaveLength(0);
   });
 
+  it('after rotate_secret, deliveries are signed with the new secret and, for 24 h, the previous one too', async () => {
+    const hook = await receiver();
+    const t = await server({ dialect, dispatcher: { allowLoopback: true, pollMs: 100 } });
+    const first = await setWebhook(t, t.apiKey, hook.url);
+    const rotated = await call<WebhookConfig>(t, 'PUT', '/api/v1/account/webhook', { body: { url: hook.url, rotate_secret: true } });
+    expect(rotated.status).toBe(200);
+    const second = rotated.json.secret!;
+    const graceEnds = Date.parse(rotated.json.previous_secret_expires_at!);
+    expect(graceEnds - Date.now()).toBeGreaterThan(23 * 3600_000);
+    expect(graceEnds - Date.now()).toBeLessThanOrEqual(24 * 3600_000);
+
+    const s1 = await createScheduleViaApi(t.url, t.headers(), [{ scheduled_time: soon(200) }]);
+    await settled(t, t.apiKey, s1.id);
+    const during = hook.received[0]!;
+    expect(String(during.headers['webhook-signature']).split(' ')).toHaveLength(2);
+    expect(verifyWebhook(second, during.headers, during.body)).toBe(true);
+    expect(verifyWebhook(first.secret!, during.headers, during.body)).toBe(true);
+
+    // Once the grace period is over, only the current secret signs.
+    await t.server.context.storage.db.updateTable('account_webhooks').set({ previous_secret_until_ms: Date.now() - 1 }).execute();
+    expect((await call<WebhookConfig>(t, 'GET', '/api/v1/account/webhook')).json.previous_secret_expires_at).toBeUndefined();
+    const s2 = await createScheduleViaApi(t.url, t.headers(), [{ scheduled_time: soon(200) }]);
+    await settled(t, t.apiKey, s2.id);
+    const after = hook.received[1]!;
+    expect(String(after.headers['webhook-signature']).split(' ')).toHaveLength(1);
+    expect(verifyWebhook(second, after.headers, after.body)).toBe(true);
+    expect(verifyWebhook(first.secret!, after.headers, after.body)).toBe(false);
+  });
+
   it("keeps account webhooks to the dispatcher's concurrency while the server's publisher is reminders", async () => {
     let inFlight = 0;
     let most = 0;

@@ -348,7 +348,10 @@ export class Dispatcher {
     const reminders: ItemRow[] = [];
     for (const row of rows) {
       const own = webhooks.get(row.account_id);
-      if (own) this.launchItem(row, createPublisher({ kind: 'webhook', url: own.url, secret: own.secret }, this.policy));
+      if (own) {
+        const previousSecret = own.previous_secret && Number(own.previous_secret_until_ms) > this.ctx.clock.now() ? own.previous_secret : null;
+        this.launchItem(row, createPublisher({ kind: 'webhook', url: own.url, secret: own.secret, previousSecret }, this.policy));
+      }
       else if (this.publisher.kind === 'reminder') reminders.push(row);
       else this.launchItem(row, this.publisher);
     }

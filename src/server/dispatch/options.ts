@@ -6,7 +6,7 @@ export type PublisherConfig =
   /** The item becomes due and the user is told to post it by hand (the app's default). */
   | { kind: 'reminder' }
   /** POST the item to `url`, signed the Standard Webhooks way with `secret` (`whsec_…` base64, or raw text). */
-  | { kind: 'webhook'; url: string; secret: string };
+  | { kind: 'webhook'; url: string; secret: string; previousSecret?: string | null };
 
 export interface DispatcherOptions {
   /** Default true: the server fires due items. */

@@ -35,7 +35,7 @@ export function createPublisher(config: PublisherConfig, policy: OutboundPolicy)
     kind: 'webhook',
     async publish({ item, deliveryId, signal, nowMs }) {
       const body = JSON.stringify({ type: 'item.publish', timestamp: item.scheduled_time, data: item });
-      return deliver(config.url, body, webhookHeaders(deliveryId, body, config.secret, nowMs), policy, signal);
+      return deliver(config.url, body, webhookHeaders(deliveryId, body, config.secret, nowMs, config.previousSecret ?? null), policy, signal);
     },
   };
 }

@@ -14,12 +14,14 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${mac}`;
 }
 
-export function webhookHeaders(id: string, body: string, secret: string | null, nowMs: number): Record<string, string> {
+/** `alsoSignWith`: a secret being rotated out; its signature follows the current one (space-separated, as the spec allows). */
+export function webhookHeaders(id: string, body: string, secret: string | null, nowMs: number, alsoSignWith: string | null = null): Record<string, string> {
   const timestamp = Math.floor(nowMs / 1000);
+  const signatures = [secret, alsoSignWith].filter((s): s is string => Boolean(s)).map((s) => signWebhook(s, id, timestamp, body));
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    ...(secret ? { 'webhook-signature': signWebhook(secret, id, timestamp, body) } : {}),
+    ...(signatures.length ? { 'webhook-signature': signatures.join(' ') } : {}),
   };
 }
 

@@ -40,7 +40,7 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, options:
   app.get(`${base}/account/webhook`, async (request, reply) => {
     const row = await findWebhook(ctx.storage.db, accountOf(request));
     if (!row) throw ApiError.notFound('webhook (this account has none; deliveries use the server default)');
-    return reply.header('cache-control', 'no-store').send(webhookJson(row, null));
+    return reply.header('cache-control', 'no-store').send(webhookJson(row, null, ctx.clock.now()));
   });
 
   app.put(`${base}/account/webhook`, async (request, reply) => {
@@ -52,12 +52,12 @@ export function accountRoutes(app: FastifyInstance, ctx: ServerContext, options:
     return reply
       .status(result.created ? 201 : 200)
       .header('cache-control', 'no-store')
-      .send(webhookJson(result.row, result.newSecret));
+      .send(webhookJson(result.row, result.newSecret, ctx.clock.now()));
   });
 
   app.delete(`${base}/account/webhook`, async (request, reply) => {
     const row = await deleteWebhook(ctx.storage.db, accountOf(request));
     if (!row) throw ApiError.notFound('webhook');
-    return reply.header('cache-control', 'no-store').send(webhookJson(row, null));
+    return reply.header('cache-control', 'no-store').send(webhookJson(row, null, ctx.clock.now()));
   });
 }

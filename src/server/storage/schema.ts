@@ -110,6 +110,9 @@ export interface AccountWebhooksTable {
   secret: string;
   created_at: string;
   updated_at: string;
+  /** The secret before the last rotation: deliveries carry its signature too until previous_secret_until_ms (migration 012). */
+  previous_secret: string | null;
+  previous_secret_until_ms: number | null;
 }
 
 export interface Database extends ApiTables {

@@ -6,17 +6,22 @@ import type { AccountWebhooksTable, Database } from './schema';
 
 export type WebhookRow = AccountWebhooksTable;
 
+/** How long a rotated-out secret keeps signing deliveries beside the new one. */
+export const PREVIOUS_SECRET_GRACE_MS = 24 * 3600_000;
+
 /** `whsec_` + base64 of 32 random bytes, as the Standard Webhooks libraries read it. */
 export function newWebhookSecret(): string {
   return `whsec_${randomBytes(32).toString('base64')}`;
 }
 
 /** The wire form; `secret` only when it was just made (shown once). */
-export function webhookJson(row: WebhookRow, newSecret: string | null): WebhookConfig {
+export function webhookJson(row: WebhookRow, newSecret: string | null, nowMs: number): WebhookConfig {
+  const until = row.previous_secret ? Number(row.previous_secret_until_ms) : 0;
   return {
     url: row.url,
     secret_prefix: row.secret.slice(0, 10),
     ...(newSecret ? { secret: newSecret } : {}),
+    ...(until > nowMs ? { previous_secret_expires_at: new Date(until).toISOString() } : {}),
     created_at: row.created_at,
     updated_at: row.updated_at,
   };
@@ -50,7 +55,15 @@ export async function putWebhook(db: Kysely<Database>, accountId: string, url: s
   return db.transaction().execute(async (trx) => {
     let existing = await trx.selectFrom('account_webhooks').selectAll().where('account_id', '=', accountId).executeTakeFirst();
     if (!existing) {
-      const row: WebhookRow = { account_id: accountId, url, secret: newWebhookSecret(), created_at: at, updated_at: at };
+      const row: WebhookRow = {
+        account_id: accountId,
+        url,
+        secret: newWebhookSecret(),
+        created_at: at,
+        updated_at: at,
+        previous_secret: null,
+        previous_secret_until_ms: null,
+      };
       const inserted = await trx
         .insertInto('account_webhooks')
         .values(row)
@@ -61,8 +74,15 @@ export async function putWebhook(db: Kysely<Database>, accountId: string, url: s
       existing = await trx.selectFrom('account_webhooks').selectAll().where('account_id', '=', accountId).executeTakeFirstOrThrow();
     }
     const newSecret = rotate ? newWebhookSecret() : null;
-    const row: WebhookRow = { ...existing, url, secret: newSecret ?? existing.secret, updated_at: at };
-    await trx.updateTable('account_webhooks').set({ url, secret: row.secret, updated_at: at }).where('account_id', '=', accountId).execute();
+    // A rotated-out secret keeps signing for a while, so receivers can switch without dropping deliveries.
+    const row: WebhookRow = newSecret
+      ? { ...existing, url, secret: newSecret, previous_secret: existing.secret, previous_secret_until_ms: nowMs + PREVIOUS_SECRET_GRACE_MS, updated_at: at }
+      : { ...existing, url, updated_at: at };
+    await trx
+      .updateTable('account_webhooks')
+      .set({ url, secret: row.secret, previous_secret: row.previous_secret, previous_secret_until_ms: row.previous_secret_until_ms, updated_at: at })
+      .where('account_id', '=', accountId)
+      .execute();
     return { row, created: false, newSecret };
   });
 }

@@ -51,6 +51,8 @@ export const WebhookConfigSchema = z.object({
   secret_prefix: z.string(),
   /** Standard Webhooks signing secret (`whsec_…`): only in the answer that created it. */
   secret: z.string().optional(),
+  /** After a rotation: until when deliveries also carry a signature made with the previous secret. */
+  previous_secret_expires_at: z.string().optional(),
   created_at: z.string(),
   updated_at: z.string(),
 });

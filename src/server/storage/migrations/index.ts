@@ -13,6 +13,7 @@ import { keyManagement } from './006-key-management';
 import { accountWebhooks } from './008-account-webhooks';
 import { rateLimit } from './007-rate-limit';
 import { credentialNotify } from './010-credential-notify';
+import { webhookSecretRotation } from './012-webhook-secret-rotation';
 
 export type DialectMigration = (dialect: DialectName) => Migration;
 
@@ -26,6 +27,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '008-account-webhooks': accountWebhooks,
   '007-rate-limit': rateLimit,
   '010-credential-notify': credentialNotify,
+  '012-webhook-secret-rotation': webhookSecretRotation,
 };
 
 /** `schema` (PostgreSQL): where the migration bookkeeping lives; without it Kysely would accept
