@@ -5,7 +5,7 @@
  */
 import type { Constraints, Platform, Violation } from '../../../shared/api';
 import type { CalendarItem, OptimizeInput } from '../types';
-import { fitModel } from '../recommend/model';
+import { fitModels } from '../recommend/model';
 import { LocalClock, scoreAt } from './clock';
 
 const MINUTE = 60_000;
@@ -107,9 +107,7 @@ export function buildProblem(input: OptimizeInput): Problem {
 
   const platforms = new Set<Platform>(input.items.map((i) => i.platform));
   const grids = new Map<Platform, Float64Array>();
-  for (const p of platforms) {
-    grids.set(p, fitModel({ platform: p, timezone: input.timezone, history: input.history, now: input.now }).grid);
-  }
+  for (const model of fitModels([...platforms], input.timezone, input.history, input.now)) grids.set(model.platform, model.grid);
 
   const blackouts = new Map<Platform, Interval[]>();
   for (const p of platforms) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Platform } from '../../../shared/api';
 import type { HistoryObservation } from '../types';
-import { MODEL_PRIORS, type CellStats, cholesky, fitModel, noiseVariance } from './model';
+import { MODEL_PRIORS, type CellStats, cholesky, fitModel, fitPlatformModel, noiseVariance } from './model';
 import { priorSurface } from './surface';
 
 const NOW = Date.parse('2026-06-03T12:00:00Z');
@@ -151,6 +151,40 @@ describe('engagement model (empirical Bayes)', () => {
     const ignores = fitModel({ platform: 'tiktok', timezone: 'UTC', history: flat, now: NOW });
     expect(follows.priorSlope).toBeGreaterThan(0.6);
     expect(ignores.priorSlope).toBeLessThan(0.15);
+  });
+});
+
+describe('engagement model: the account\'s other platforms', () => {
+  // Thursday 2026-05-28 18:00 UTC and earlier weeks.
+  const THU_18 = Date.parse('2026-05-28T18:00:00Z');
+  const THU_18_CELL = 3 * 24 + 18;
+
+  function instagram(weeks: number): HistoryObservation[] {
+    const out: HistoryObservation[] = [];
+    for (let w = 0; w < weeks; w++) {
+      out.push(post(THU_18 - w * WEEK, 0.1, 'instagram', `i${w}`));
+      for (let k = 0; k < 4; k++) out.push(post(THU_18 - w * WEEK - (k + 1) * 29 * 3600_000, 0.05 * (1 + ((w + k) % 3 - 1) * 0.2), 'instagram', `j${w}_${k}`));
+    }
+    return out;
+  }
+
+  it('a platform without posts at an hour borrows the rhythm the account shows on its other platforms', () => {
+    const tiktok = background(6);
+    const alone = fitPlatformModel('tiktok', 'UTC', tiktok, NOW);
+    const withInstagram = fitPlatformModel('tiktok', 'UTC', [...tiktok, ...instagram(12)], NOW);
+    expect(withInstagram.posts[THU_18_CELL]).toBe(0);
+    expect(alone.audienceSlope).toBe(0);
+    expect(withInstagram.audienceSlope).toBeGreaterThan(0);
+    expect(withInstagram.posterior[THU_18_CELL]).toBeGreaterThan((alone.posterior[THU_18_CELL] ?? 0) + 0.1);
+    // Its own counts and lifts are still its own.
+    expect(withInstagram.totalPosts).toBe(alone.totalPosts);
+  });
+
+  it('an account with one platform gets exactly the single-platform model', () => {
+    const history = [...background(10), ...planted(6, 2)];
+    const a = fitPlatformModel('tiktok', 'UTC', history, NOW);
+    const b = fitModel({ platform: 'tiktok', timezone: 'UTC', history, now: NOW });
+    expect(Array.from(a.posterior)).toEqual(Array.from(b.posterior));
   });
 });
 

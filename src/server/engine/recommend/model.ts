@@ -43,6 +43,12 @@ export const MODEL_PRIORS = {
   hourLengthHours: 2,
   /** A whole weekday above or below the others. */
   weekdaySd: 0.1,
+  /**
+   * γ: how strongly this platform follows the account's rhythm on its other platforms (the same
+   * people often follow an account in several places). Learned like β.
+   */
+  audienceSlopeMean: 0.5,
+  audienceSlopeSd: 0.5,
   /** One weekday's hours deviating from the shared profile, smooth over ~2 h. */
   slotSd: 0.3,
   slotLengthHours: 2,
@@ -76,6 +82,12 @@ export interface EngagementModel {
   noiseVariance: number;
   /** Posterior mean of β, the weight of the industry prior for this account. */
   priorSlope: number;
+  /** Posterior mean of γ, the weight of the account's other platforms (0 when they have no posts). */
+  audienceSlope: number;
+  /** The account's rhythm on its other platforms per cell (log-lift; zeros without them). */
+  audience: Float64Array;
+  /** The account's mean log-lift (the level part). */
+  level: number;
 }
 
 export function median(values: number[]): number {
@@ -108,7 +120,13 @@ export interface FitOptions {
   history: HistoryObservation[];
   now: number;
   clock?: CellClock;
+  /**
+   * The account's rhythm on its other platforms: log-lift per cell (see `audienceRhythm`).
+   * Absent or all-zero, it plays no part.
+   */
+  audience?: Float64Array | undefined;
 }
+
 
 /** Per-cell sufficient statistics of the recency-weighted log-lifts. */
 export interface CellStats {
@@ -213,22 +231,20 @@ export function localCovariance(): Float64Array {
   return out;
 }
 
-export function fitModel(options: FitOptions): EngagementModel {
-  const { platform, timezone, now } = options;
-  const clock = options.clock ?? new CellClock(timezone);
-  const prior = priorSurface(platform, offsetMinutesAt(timezone, now));
-  const P = MODEL_PRIORS;
-
-  const rows: Array<{ rate: number; at: number }> = [];
-  for (const obs of options.history) {
-    if (obs.platform !== platform || !(obs.impressions > 0)) continue;
+/**
+ * Recency-weighted log-lift statistics per cell of the posts of the platforms `accept` takes,
+ * each post over its own platform's median rate.
+ */
+function collectStats(history: HistoryObservation[], accept: (platform: Platform) => boolean, now: number, clock: CellClock): { stats: CellStats; rawSum: Float64Array; total: number } {
+  const rows: Array<{ rate: number; at: number; platform: Platform }> = [];
+  for (const obs of history) {
+    if (!accept(obs.platform) || !(obs.impressions > 0)) continue;
     const at = Date.parse(obs.published_at);
     if (!Number.isFinite(at) || at > now || now - at > MAX_AGE_WEEKS * WEEK_MS) continue;
-    rows.push({ rate: Math.max(0, obs.engagements) / obs.impressions, at });
+    rows.push({ rate: Math.max(0, obs.engagements) / obs.impressions, at, platform: obs.platform });
   }
-  const med = median(rows.map((r) => r.rate));
-  // A floor keeps log-lift finite for posts with zero engagement.
-  const floor = Math.max(med * 0.02, 1e-9);
+  const medians = new Map<Platform, number>();
+  for (const p of new Set(rows.map((r) => r.platform))) medians.set(p, median(rows.filter((r) => r.platform === p).map((r) => r.rate)));
 
   const stats: CellStats = {
     weight: new Float64Array(HOURS_PER_WEEK),
@@ -238,6 +254,9 @@ export function fitModel(options: FitOptions): EngagementModel {
   };
   const rawSum = new Float64Array(HOURS_PER_WEEK);
   for (const row of rows) {
+    const med = medians.get(row.platform) ?? 0;
+    // A floor keeps log-lift finite for posts with zero engagement.
+    const floor = Math.max(med * 0.02, 1e-9);
     const y = Math.max(-LOG_LIFT_CLAMP, Math.min(LOG_LIFT_CLAMP, Math.log(Math.max(row.rate, floor) / Math.max(med, floor))));
     // Recency: an older post counts as a noisier observation (variance σ²/w).
     const w = 0.5 ** ((now - row.at) / WEEK_MS / HALF_LIFE_WEEKS);
@@ -248,18 +267,90 @@ export function fitModel(options: FitOptions): EngagementModel {
     stats.sumSquares[cell] = (stats.sumSquares[cell] ?? 0) + w * y * y;
     rawSum[cell] = (rawSum[cell] ?? 0) + y;
   }
+  return { stats, rawSum, total: rows.length };
+}
+
+/**
+ * The account's rhythm on `platforms` pooled (each post over its own platform's median):
+ * a kernel smoother with the local parts' correlation, shrunk toward 0 by σ²/(local prior
+ * variance) pseudo-posts — a cheap stand-in for a full fit (γ rescales it anyway).
+ * Undefined without posts.
+ */
+export function audienceRhythm(platforms: ReadonlySet<Platform>, timezone: string, history: HistoryObservation[], now: number, clock = new CellClock(timezone)): Float64Array | undefined {
+  if (platforms.size === 0) return undefined;
+  const { stats, total } = collectStats(history, (p) => platforms.has(p), now, clock);
+  if (total === 0) return undefined;
+  const localK = localCovariance();
+  const sigma2 = noiseVariance(stats);
+  let weight = 0;
+  let sum = 0;
+  for (let c = 0; c < HOURS_PER_WEEK; c++) {
+    weight += stats.weight[c] ?? 0;
+    sum += stats.sum[c] ?? 0;
+  }
+  const level = weight > 0 ? sum / weight : 0;
+  const num = new Float64Array(HOURS_PER_WEEK);
+  const den = new Float64Array(HOURS_PER_WEEK);
+  for (let o = 0; o < HOURS_PER_WEEK; o++) {
+    const w = stats.weight[o] ?? 0;
+    if (w <= 0) continue;
+    const centredSum = (stats.sum[o] ?? 0) - w * level;
+    const src = o * HOURS_PER_WEEK;
+    const vo = localK[src + o] ?? 1;
+    for (let c = 0; c < HOURS_PER_WEEK; c++) {
+      const rho = (localK[src + c] ?? 0) / vo;
+      num[c] = (num[c] ?? 0) + rho * centredSum;
+      den[c] = (den[c] ?? 0) + rho * w;
+    }
+  }
+  const out = new Float64Array(HOURS_PER_WEEK);
+  for (let c = 0; c < HOURS_PER_WEEK; c++) {
+    const kappa = sigma2 / (localK[c * HOURS_PER_WEEK + c] ?? 1);
+    out[c] = (num[c] ?? 0) / ((den[c] ?? 0) + kappa);
+  }
+  return out;
+}
+
+/**
+ * The model for `platform` with the account's rhythm on its other platforms as a part
+ * (leave-one-platform-out: the platform's own posts are not counted twice).
+ */
+export function fitPlatformModel(platform: Platform, timezone: string, history: HistoryObservation[], now: number, clock = new CellClock(timezone)): EngagementModel {
+  const others = new Set<Platform>();
+  for (const h of history) if (h.platform !== platform) others.add(h.platform);
+  const audience = audienceRhythm(others, timezone, history, now, clock);
+  return fitModel({ platform, timezone, history, now, clock, audience });
+}
+
+/** One model per distinct platform (see fitPlatformModel). */
+export function fitModels(platforms: Platform[], timezone: string, history: HistoryObservation[], now: number): EngagementModel[] {
+  const clock = new CellClock(timezone);
+  return [...new Set(platforms)].map((platform) => fitPlatformModel(platform, timezone, history, now, clock));
+}
+
+export function fitModel(options: FitOptions): EngagementModel {
+  const { platform, timezone, now } = options;
+  const clock = options.clock ?? new CellClock(timezone);
+  const prior = priorSurface(platform, offsetMinutesAt(timezone, now));
+  const P = MODEL_PRIORS;
+
+  const { stats, rawSum, total } = collectStats(options.history, (p) => p === platform, now, clock);
   const sigma2 = noiseVariance(stats);
 
   let priorMean = 0;
   for (const p of prior) priorMean += p;
   priorMean /= HOURS_PER_WEEK;
   const centred = Float64Array.from(prior, (p) => p - priorMean);
+  const audience = options.audience ?? new Float64Array(HOURS_PER_WEEK);
+  const slopeMean: number = P.priorSlopeMean;
 
   // The covariance of the cell effects: global parts (level, β·prior) plus local parts
   // (hour profile, weekday, slot). Only the local parts enter the confidence.
   const localK = localCovariance();
   const levelVar = P.levelSd * P.levelSd;
   const slopeVar = P.priorSlopeSd * P.priorSlopeSd;
+  const audienceVar = P.audienceSlopeSd * P.audienceSlopeSd;
+  const mean0 = (c: number): number => slopeMean * (centred[c] ?? 0) + P.audienceSlopeMean * (audience[c] ?? 0);
 
   const observed: number[] = [];
   for (let c = 0; c < HOURS_PER_WEEK; c++) if ((stats.weight[c] ?? 0) > 0) observed.push(c);
@@ -271,7 +362,11 @@ export function fitModel(options: FitOptions): EngagementModel {
     const a = observed[i] ?? 0;
     for (let j = 0; j <= i; j++) {
       const b = observed[j] ?? 0;
-      const k = levelVar + slopeVar * (centred[a] ?? 0) * (centred[b] ?? 0) + (localK[a * HOURS_PER_WEEK + b] ?? 0);
+      const k =
+        levelVar +
+        slopeVar * (centred[a] ?? 0) * (centred[b] ?? 0) +
+        audienceVar * (audience[a] ?? 0) * (audience[b] ?? 0) +
+        (localK[a * HOURS_PER_WEEK + b] ?? 0);
       chol[i * m + j] = k;
       chol[j * m + i] = k;
     }
@@ -281,20 +376,26 @@ export function fitModel(options: FitOptions): EngagementModel {
   const alpha = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const c = observed[i] ?? 0;
-    alpha[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - P.priorSlopeMean * (centred[c] ?? 0);
+    alpha[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - mean0(c);
   }
   backward(chol, m, forward(chol, m, alpha));
-  // β's posterior mean, and the level's: their prior means plus their share of the fit.
-  let priorSlope = P.priorSlopeMean;
+  // β's, γ's and the level's posterior means: their prior means plus their share of the fit.
+  let priorSlope = slopeMean;
+  let audienceSlope: number = P.audienceSlopeMean;
   let level = 0;
   for (let i = 0; i < m; i++) {
-    priorSlope += slopeVar * (centred[observed[i] ?? 0] ?? 0) * (alpha[i] ?? 0);
+    const o = observed[i] ?? 0;
+    priorSlope += slopeVar * (centred[o] ?? 0) * (alpha[i] ?? 0);
+    audienceSlope += audienceVar * (audience[o] ?? 0) * (alpha[i] ?? 0);
     level += levelVar * (alpha[i] ?? 0);
   }
+  let audienceSize = 0;
+  for (const a of audience) audienceSize += a * a;
+  if (audienceSize === 0) audienceSlope = 0;
 
-  // Posterior mean per cell: level + β·prior + the local parts' covariance with the data.
+  // Posterior mean per cell: level + β·prior + γ·audience + the local parts' covariance with the data.
   const post = new Float64Array(HOURS_PER_WEEK);
-  for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0);
+  for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0) + audienceSlope * (audience[c] ?? 0);
   for (let i = 0; i < m; i++) {
     const src = (observed[i] ?? 0) * HOURS_PER_WEEK;
     const weight = alpha[i] ?? 0;
@@ -303,7 +404,7 @@ export function fitModel(options: FitOptions): EngagementModel {
 
   // Uncertainty left per cell, from an effective sample size: each observed cell counts toward
   // cell c with its recency weight × the squared correlation of their local effects (1 for the
-  // cell itself, ~0.6 one hour away, ~0.2 for the same hour on another day). Treating those
+  // cell itself, 0.89 one hour away, 0.18 for the same hour on another day). Treating those
   // contributions as independent slightly overstates what overlapping posts tell (the exact
   // posterior variance would cost 168 forward solves per platform, ~20× the rest of the fit).
   const posteriorSd = new Float64Array(HOURS_PER_WEEK);
@@ -358,8 +459,11 @@ export function fitModel(options: FitOptions): EngagementModel {
     prior,
     posts: stats.posts,
     meanLogLift,
-    totalPosts: rows.length,
+    totalPosts: total,
     noiseVariance: sigma2,
     priorSlope,
+    audienceSlope,
+    audience,
+    level,
   };
 }

@@ -52,6 +52,20 @@ describe('recommend', () => {
     expect(rec?.basis).toEqual({ kind: expect.stringMatching(/history|blend/), sample_size: 12 });
   });
 
+  it('cites the account\'s rhythm on its other platforms when the model carries it over', () => {
+    const history: HistoryObservation[] = [];
+    // Instagram: Thursdays 18:00 UTC at 2× its median for 12 weeks; TikTok: posts elsewhere only.
+    for (let w = 1; w <= 12; w++) {
+      history.push(post(Date.parse('2026-06-04T18:00:00Z') - w * WEEK, 0.02, 'instagram'));
+      for (let k = 0; k < 4; k++) history.push(post(Date.parse('2026-06-04T18:00:00Z') - w * WEEK - (k + 1) * 29 * 3600_000, 0.01, 'instagram'));
+      for (let k = 0; k < 3; k++) history.push(post(Date.parse('2026-06-01T07:00:00Z') - w * WEEK + k * 31 * 3600_000, 0.01, 'tiktok'));
+    }
+    const out = recommend({ ...base, platforms: ['tiktok'], targetCount: 20, history });
+    const thursday = out.data.find((r) => r.window_start === '2026-06-04T18:00:00Z');
+    expect(thursday, JSON.stringify(out.data.map((r) => r.window_start))).toBeDefined();
+    expect(thursday?.reasons.join(' | ')).toMatch(/On your other platforms this hour runs \d+% above their median \(model estimate\); the model carries \d+% of that rhythm over to TikTok/);
+  });
+
   it('answers valid, non-overlapping, future windows spread over days, away from scheduled posts', () => {
     const existing: CalendarItem[] = [
       { id: 'i1', content_id: 'x', platform: 'tiktok', channel: 'tiktok', scheduled_time: '2026-06-03T16:00:00Z', status: 'scheduled' },

@@ -6,7 +6,7 @@
 import type { Platform, Recommendation } from '../../../shared/api';
 import { Temporal, WEEKDAY_NAMES, localDaysBetween, localToInstant } from '../../../shared/time';
 import type { CalendarItem, HeatmapInput, HeatmapOutput, RecommendInput, RecommendOutput } from '../types';
-import { CellClock, type EngagementModel, MODEL_VERSION, fitModel } from './model';
+import { type EngagementModel, MODEL_VERSION, fitModels, fitPlatformModel } from './model';
 import { PRIOR_SUMMARY } from './priors';
 import { HOURS_PER_WEEK } from './surface';
 
@@ -55,6 +55,9 @@ export interface Candidate {
   priorLevel: number;
   /** How much this account follows the industry prior (the model's β). */
   priorSlope: number;
+  /** The account's rhythm on its other platforms over the window (log-lift), and its weight γ. */
+  audienceLift: number;
+  audienceSlope: number;
   nearestExistingMs: number;
 }
 
@@ -146,8 +149,10 @@ export function scoreCandidates(
     let priorLevel = 0;
     let samples = 0;
     let liftSum = 0;
+    let audienceLift = 0;
     for (const [cell, share] of coveredCells(start.weekday, start.minuteOfDay, durationMinutes)) {
       base += share * (model.grid[cell] ?? 0);
+      audienceLift += share * (model.audience[cell] ?? 0);
       confidence += share * (model.confidence[cell] ?? 0);
       historyWeight += share * (model.historyWeight[cell] ?? 0);
       priorLevel += share * (model.prior[cell] ?? 0);
@@ -187,6 +192,8 @@ export function scoreCandidates(
       nearbyTo: (toHour + 1) * 60,
       priorLevel,
       priorSlope: model.priorSlope,
+      audienceLift,
+      audienceSlope: model.audienceSlope,
       nearestExistingMs: nearestDistance(taken, start.startMs),
     });
   }
@@ -229,6 +236,10 @@ export function reasonsFor(candidate: Candidate, durationMinutes: number, spacin
   } else if (candidate.liftPosts > 0) {
     reasons.push(`Only ${candidate.liftPosts} of your past ${label} posts fall in this hour, so neighbouring hours and industry data carry more weight`);
   }
+  if (candidate.audienceSlope >= PRIOR_CITED_SLOPE && Math.abs(candidate.audienceLift) >= Math.log(1.1)) {
+    const carried = Math.round(candidate.audienceSlope * 100);
+    reasons.push(`On your other platforms this hour runs ${liftText(candidate.audienceLift)} their median (model estimate); the model carries ${carried}% of that rhythm over to ${label}`);
+  }
   if (candidate.priorSlope >= PRIOR_CITED_SLOPE) {
     if (candidate.priorLevel >= 0.6) reasons.push(PRIOR_SUMMARY[candidate.platform]);
     else if (candidate.historyWeight < 0.3 && candidate.priorLevel >= 0.4) {
@@ -251,15 +262,13 @@ export function reasonsFor(candidate: Candidate, durationMinutes: number, spacin
  * many posts it mostly drew on (same weekday, the window's hours ± 2 h).
  */
 function basisOf(candidate: Candidate): Recommendation['basis'] {
-  const kind = candidate.historyWeight < 0.1 ? 'prior' : candidate.historyWeight >= 0.7 ? 'history' : 'blend';
+  // "history" needs posts of its own near the window, not only well-measured hours farther away.
+  const kind = candidate.historyWeight < 0.1 ? 'prior' : candidate.historyWeight >= 0.7 && candidate.nearbyPosts > 0 ? 'history' : 'blend';
   return { kind, sample_size: candidate.nearbyPosts };
 }
 
 export function recommend(input: RecommendInput): RecommendOutput {
-  const clock = new CellClock(input.timezone);
-  const models = [...new Set(input.platforms)].map((platform) =>
-    fitModel({ platform, timezone: input.timezone, history: input.history, now: input.now, clock }),
-  );
+  const models = fitModels(input.platforms, input.timezone, input.history, input.now);
   return { data: selectWindows(input, models), modelVersion: MODEL_VERSION };
 }
 
@@ -333,7 +342,7 @@ function round3(value: number): number {
 }
 
 export function heatmap(input: HeatmapInput): HeatmapOutput {
-  const model = fitModel({ platform: input.platform, timezone: input.timezone, history: input.history, now: input.now });
+  const model = fitPlatformModel(input.platform, input.timezone, input.history, input.now);
   const grid = Array.from({ length: 7 }, (_, day) =>
     Array.from({ length: 24 }, (_, hour) => round3(Math.min(1, Math.max(0, model.grid[day * 24 + hour] ?? 0)))),
   );
