@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { createServer, type CadenceServer } from '../app';
 import { call, type TestResponse } from '../testing/client';
-import { TEST_DATABASE_URL, TEST_DIALECTS, forEachDialect, startTestServer, withSchemaGuard, type TestServer } from '../testing/servers';
+import { TEST_DATABASE_URL, TEST_DIALECTS, forEachDialect, startTestServer, type TestServer } from '../testing/servers';
 import { purgeExpiredRateLimitWindows } from './rate-limit';
 
 forEachDialect((dialect) => {
@@ -67,10 +67,7 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one
     // Closed by the test that opened them (never through variables a later test reassigns).
     const a = await startTestServer({ dialect: 'postgres', ...options });
     onTestFinished(() => a.close());
-    // Migrates too (already done by the first): not while another test drops its schema.
-    const b: CadenceServer = await withSchemaGuard(() =>
-      createServer({ logger: false, databaseUrl: TEST_DATABASE_URL, pgSchema: a.pgSchema!, ...options }),
-    );
+    const b: CadenceServer = await createServer({ logger: false, databaseUrl: TEST_DATABASE_URL, pgSchema: a.pgSchema!, ...options });
     onTestFinished(() => b.close());
     return { a, b: { ...a, url: await b.listen(0), server: b }, clock };
   }

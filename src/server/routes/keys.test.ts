@@ -8,7 +8,7 @@ import { connect, wsUrl } from '../events/testing';
 import { createKeyForAccount } from '../storage/accounts';
 import { revokeKey } from '../storage/keys';
 import { call } from '../testing/client';
-import { forEachDialect, startTestServer, TEST_DATABASE_URL, TEST_DIALECTS, withSchemaGuard, type TestServer } from '../testing/servers';
+import { forEachDialect, startTestServer, TEST_DATABASE_URL, TEST_DIALECTS, type TestServer } from '../testing/servers';
 import { WS_CLOSE } from './ws';
 
 interface ErrorBody {
@@ -143,16 +143,14 @@ describe.runIf(TEST_DIALECTS.includes('postgres'))('postgres, two servers on one
     const a = await startTestServer({ dialect: 'postgres', rateLimit: false });
     // B's clock stands still: its cache entries never lapse, so only the notification can end the key there.
     const frozen = Date.now();
-    const b = await withSchemaGuard(() =>
-      createServer({
-        logger: false,
-        databaseUrl: TEST_DATABASE_URL,
-        pgSchema: a.pgSchema!,
-        rateLimit: false,
-        clock: { now: () => frozen },
-        dispatcher: { enabled: false },
-      }),
-    );
+    const b = await createServer({
+      logger: false,
+      databaseUrl: TEST_DATABASE_URL,
+      pgSchema: a.pgSchema!,
+      rateLimit: false,
+      clock: { now: () => frozen },
+      dispatcher: { enabled: false },
+    });
     try {
       const bUrl = await b.listen(0);
       const db = a.server.context.storage.db;

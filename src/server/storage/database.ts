@@ -5,10 +5,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema';
 import { migrateToLatest } from './migrations';
+import { SchemaScopedPostgresDialect } from './postgres-dialect';
 import { sqliteOptions } from './sqlite-native';
 import { withStatementCache } from './sqlite-statements';
 
@@ -61,7 +62,7 @@ async function openPostgres(url: string, schema: string | undefined): Promise<St
   // (a 'connect' hook attached after the first query left that connection on `public`).
   const pool = new pg.Pool({ connectionString: url, max: 10, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
   if (schema) await pool.query(`create schema if not exists ${schema}`);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new SchemaScopedPostgresDialect({ pool }, schema) });
   await migrateToLatest(db, 'postgres', schema);
   return storageOver(db, 'postgres');
 }

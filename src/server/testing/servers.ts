@@ -73,7 +73,7 @@ export async function startTestServer(options: StartTestServerOptions): Promise<
     // starts with a search_path that does not exist yet.
     await withPgClient((client) => client.query(`create schema if not exists ${pgSchema}`));
     const schema = pgSchema;
-    server = await withSchemaGuard(() => createServer({ logger: false, ...serverOptions, databaseUrl: TEST_DATABASE_URL, pgSchema: schema }));
+    server = await createServer({ logger: false, ...serverOptions, databaseUrl: TEST_DATABASE_URL, pgSchema: schema });
   }
   const created = await createAccountWithKey(server.context.storage.db, { withSigningSecret: signingSecret ?? false });
   const url = await server.listen(0, '127.0.0.1');
@@ -116,33 +116,9 @@ async function withPgClient<T>(fn: (client: pg.Client) => Promise<T>): Promise<T
   }
 }
 
-/**
- * Tests run in parallel on one database. Kysely's migrator introspects the tables of *every*
- * schema (has_schema_privilege, pg_get_serial_sequence by name), which fails with "schema … does
- * not exist" when another test drops its schema in that instant. Migrating servers hold this lock
- * shared and a drop takes it exclusively, so the two never overlap.
- */
-const SCHEMA_GUARD_LOCK = 740_211_803;
-
-/** Runs `fn` (which creates a PostgreSQL server, i.e. migrates) while no test schema is being dropped. */
-export async function withSchemaGuard<T>(fn: () => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await client.connect();
-  try {
-    await client.query('select pg_advisory_lock_shared($1)', [SCHEMA_GUARD_LOCK]);
-    return await fn();
-  } finally {
-    // Ending the session releases the lock.
-    await client.end();
-  }
-}
-
 async function dropSchema(schema: string): Promise<void> {
   await withPgClient(async (client) => {
-    await client.query('begin');
-    await client.query('select pg_advisory_xact_lock($1)', [SCHEMA_GUARD_LOCK]);
     await client.query(`drop schema if exists ${schema} cascade`);
-    await client.query('commit');
   });
 }
 
