@@ -164,12 +164,15 @@ describe('sync', () => {
     const tuning = { ...FAST_TUNING, syncPageSize: 5 };
     try {
       const before = api.requests.length;
+      // Slow answers keep the load from finishing all 6 pages before the close lands.
+      proxy.setMode({ kind: 'delay', ms: 200, onlyResponses: true });
       client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path, tuning });
       await waitFor(() => loadPages(api, before).length >= 3, 10_000, 'sync under way');
       await client.close({ keepData: true });
       client = null;
       const firstRun = loadPages(api, before).length;
       expect(firstRun).toBeLessThan(6);
+      proxy.setMode({ kind: 'pass' });
       const reopened = api.requests.length;
       client = await startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, dataDir: data.path, tuning });
       await waitFor(() => client?.core.services.cache.getMeta('last_synced_at'), 10_000, 'load finished');
