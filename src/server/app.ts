@@ -29,6 +29,8 @@ const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 export interface ServerOptions extends StorageOptions, HttpOptions {
   /** Pino logger options, or false for silence (embedded and tests). */
   logger?: boolean | { level: string };
+  /** Where log lines go: a file descriptor (default 1, stdout) or a file path. */
+  logDestination?: number | string;
   clock?: ServerClock;
   /** WebSocket heartbeat, buffers and event retention (docs/live-and-dispatch.md). */
   live?: LiveOptions;
@@ -54,7 +56,7 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
   };
   // Logs go to stdout through a buffer written asynchronously, 4 KiB at a time (a synchronous
   // write per line costs every request); it is bounded, and flushed on close and on exit.
-  const logStream = options.logger ? pino.destination({ dest: 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
+  const logStream = options.logger ? pino.destination({ dest: options.logDestination ?? 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
   const app = Fastify({
     logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream } : false,
     logController: new OneLineRequestLog(),
