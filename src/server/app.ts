@@ -4,7 +4,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import pino from 'pino';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
 import { startDispatcher, type DispatcherOptions } from './dispatch/index';
@@ -14,7 +13,8 @@ import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
-import { OneLineRequestLog } from './http/request-log';
+import { OneLineRequestLog, requestChildLogger, requestLogSerializers } from './http/request-log';
+import { bufferedLogDestination } from './log-destination';
 import { accountRoutes } from './routes/account';
 import { apiRoutes } from './routes/api';
 import { openapiRoutes } from './routes/openapi';
@@ -54,12 +54,13 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
-  // Logs go to stdout through a buffer written asynchronously, 4 KiB at a time (a synchronous
-  // write per line costs every request); it is bounded, and flushed on close and on exit.
-  const logStream = options.logger ? pino.destination({ dest: options.logDestination ?? 1, sync: false, minLength: 4096, maxLength: LOG_BUFFER_MAX_BYTES }) : null;
+  // Logs go to stdout through a buffer written asynchronously in batches (a synchronous write per
+  // line costs every request); it is bounded, and flushed on close and on exit.
+  const logStream = options.logger ? bufferedLogDestination(options.logDestination ?? 1, LOG_BUFFER_MAX_BYTES) : null;
   const app = Fastify({
-    logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream } : false,
+    logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream, serializers: requestLogSerializers } : false,
     logController: new OneLineRequestLog(),
+    childLoggerFactory: requestChildLogger,
     bodyLimit: LIMITS.maxBodyBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -77,11 +78,7 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     // pino flushes its destinations when the process exits; a server closed without exiting
     // (embedded, tests) flushes here.
     app.addHook('onClose', async () => {
-      try {
-        logStream.flushSync();
-      } catch {
-        // Nothing buffered, or stdout already gone: nothing left to save.
-      }
+      logStream.close();
     });
   }
   installErrorHandling(app);

@@ -18,7 +18,7 @@ interface LogLine {
   msg: string;
   reqId?: string;
   account_id?: string;
-  req?: { method: string; url: string };
+  req?: { method: string; url: string; remoteAddress: string };
   res?: { statusCode: number };
   responseTime?: number;
 }
@@ -66,6 +66,9 @@ it('`npm run server` logs one line per request (request id, account, status, tim
     expect(completed.map((l) => l.reqId)).toEqual(ids);
     completed.forEach((line, i) => {
       expect(typeof line.responseTime).toBe('number');
+      // The request as the line describes it, and nothing more (no host, port or Accept-Version).
+      expect(Object.keys(line.req ?? {}).sort()).toEqual(['method', 'remoteAddress', 'url']);
+      expect(line.req?.remoteAddress).toBe('127.0.0.1');
       if (i === requests) {
         expect(line.res?.statusCode).toBe(401);
         expect(line.account_id).toBeUndefined();
