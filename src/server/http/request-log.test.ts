@@ -83,3 +83,38 @@ it('`npm run server` logs one line per request (request id, account, status, tim
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+it('the completion line is valid JSON whatever the URL holds, and is not written below its level', async () => {
+  const { request } = await import('node:http');
+  const { readFileSync } = await import('node:fs');
+  const { createServer } = await import('../app');
+  const get = (base: string, path: string) =>
+    new Promise<number>((resolve, reject) => {
+      const url = new URL(base);
+      request({ host: url.hostname, port: url.port, path }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+        .on('error', reject)
+        .end();
+    });
+  const path = '/health?q="quoted"\\back\\slash&x=%22';
+  const lines: Record<string, LogLine[]> = {};
+  for (const level of ['info', 'warn']) {
+    const dir = mkdtempSync(join(dataDir, `level-${level}-`));
+    const file = join(dir, 'server.log');
+    const server = await createServer({ dataDir: dir, logger: { level }, logDestination: file });
+    const base = await server.listen(0);
+    expect(await get(base, path)).toBe(200);
+    await server.close();
+    lines[level] = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((line) => line !== '')
+      .map((line) => JSON.parse(line) as LogLine);
+  }
+  const completed = lines.info!.filter((line) => line.msg === 'request completed');
+  expect(completed).toHaveLength(1);
+  expect(completed[0]).toMatchObject({ level: 30, req: { method: 'GET', url: path, remoteAddress: '127.0.0.1' }, res: { statusCode: 200 } });
+  expect(typeof completed[0]!.reqId).toBe('string');
+  expect(lines.warn!.filter((line) => line.msg === 'request completed')).toEqual([]);
+});
