@@ -118,3 +118,24 @@ it('the completion line is valid JSON whatever the URL holds, and is not written
   expect(typeof completed[0]!.reqId).toBe('string');
   expect(lines.warn!.filter((line) => line.msg === 'request completed')).toEqual([]);
 });
+
+it('a server without a logger completes requests without touching pino', async () => {
+  const { createServer } = await import('../app');
+  const { OneLineRequestLog } = await import('./request-log');
+  const dir = mkdtempSync(join(dataDir, 'silent-'));
+  const server = await createServer({ dataDir: dir, logger: false });
+  const completions: unknown[] = [];
+  server.app.addHook('onResponse', (request, reply, done) => {
+    try {
+      new OneLineRequestLog().requestCompleted(null, request, reply);
+      completions.push('ok');
+    } catch (error) {
+      completions.push(error);
+    }
+    done();
+  });
+  const base = await server.listen(0);
+  expect((await fetch(`${base}/health`)).status).toBe(200);
+  await server.close();
+  expect(completions).toEqual(['ok']);
+});
