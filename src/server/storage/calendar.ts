@@ -103,18 +103,12 @@ export async function findItem(db: Db, accountId: string, scheduleId: string, it
     .executeTakeFirst();
 }
 
+/** A schedule's items in time order (then id). */
 export async function itemsOf(db: Db, accountId: string, scheduleId: string): Promise<ItemRow[]> {
-  return db
-    .selectFrom('items')
-    .selectAll()
-    .where('schedule_id', '=', scheduleId)
-    .where('account_id', '=', accountId)
-    .orderBy('scheduled_at_ms')
-    .orderBy('id')
-    .execute();
+  return (await itemsOfSchedules(db, accountId, [scheduleId])).get(scheduleId) ?? [];
 }
 
-/** The items of several schedules in one query, grouped by schedule, each in itemsOf order. */
+/** The items of several schedules in one query, grouped by schedule, each in time order (then id). */
 export async function itemsOfSchedules(db: Db, accountId: string, scheduleIds: string[]): Promise<Map<string, ItemRow[]>> {
   const bySchedule = new Map<string, ItemRow[]>(scheduleIds.map((id) => [id, []]));
   if (scheduleIds.length === 0) return bySchedule;
