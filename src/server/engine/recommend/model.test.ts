@@ -92,6 +92,39 @@ describe('engagement model (empirical Bayes)', () => {
     }
     expect(model.priorSlope).toBe(MODEL_PRIORS.priorSlopeMean);
     expect(model.noiseVariance).toBe(MODEL_PRIORS.noiseVariance);
+    expect(model.localScale).toBe(1);
+  });
+
+  it('weights a post by its impressions: the same lift seen on 60-impression posts moves its cell less than on 6,000', () => {
+    const seenOn = (impressions: number): HistoryObservation[] =>
+      planted(4, 2).map((h) => ({ ...h, impressions, engagements: Math.round(0.1 * impressions) }));
+    const thin = fitModel({ platform: 'tiktok', timezone: 'UTC', history: [...background(12), ...seenOn(60)], now: NOW });
+    const thick = fitModel({ platform: 'tiktok', timezone: 'UTC', history: [...background(12), ...seenOn(6000)], now: NOW });
+    // Same rates, so the same raw lift; 6 engagements out of 60 are a much noisier reading.
+    expect(thin.meanLogLift[TUE_17_CELL]).toBeCloseTo(thick.meanLogLift[TUE_17_CELL] ?? 0, 12);
+    expect(thin.posterior[TUE_17_CELL]).toBeLessThan((thick.posterior[TUE_17_CELL] ?? 0) - 0.02);
+    expect(thin.historyWeight[TUE_17_CELL]).toBeLessThan(thick.historyWeight[TUE_17_CELL] ?? 0);
+  });
+
+  it('learns how far the account departs from the shared structure (the local parts\' scale)', () => {
+    const flat: HistoryObservation[] = [];
+    const rugged: HistoryObservation[] = [];
+    const MON = Date.parse('2026-05-25T00:00:00Z');
+    for (let w = 0; w < 8; w++) {
+      for (let d = 0; d < 7; d++) {
+        for (let hour = 8; hour < 22; hour += 2) {
+          const at = MON - w * WEEK + d * 86_400_000 + hour * 3600_000;
+          if (at > NOW) continue;
+          flat.push(post(at, 0.05 * (1 + ((w + d + hour) % 3 - 1) * 0.1), 'tiktok', `f${w}_${d}_${hour}`));
+          // Hour by hour the account swings ±0.9 in log-lift, far beyond the nominal local sd.
+          rugged.push(post(at, 0.05 * Math.exp(0.9 * Math.sin((d * 24 + hour) * 1.7)), 'tiktok', `r${w}_${d}_${hour}`));
+        }
+      }
+    }
+    const quiet = fitModel({ platform: 'tiktok', timezone: 'UTC', history: flat, now: NOW });
+    const loud = fitModel({ platform: 'tiktok', timezone: 'UTC', history: rugged, now: NOW });
+    expect(quiet.localScale).toBeLessThan(0.7);
+    expect(loud.localScale).toBeGreaterThan(1.5);
   });
 
   it('pools neighbouring hours: a peak planted at 13:00 and 15:00 lifts the empty 14:00 between them', () => {
@@ -151,6 +184,32 @@ describe('engagement model (empirical Bayes)', () => {
     const ignores = fitModel({ platform: 'tiktok', timezone: 'UTC', history: flat, now: NOW });
     expect(follows.priorSlope).toBeGreaterThan(0.6);
     expect(ignores.priorSlope).toBeLessThan(0.15);
+  });
+
+  it('learns an audience that runs later than the studies (δ) and moves the peak with it', () => {
+    const prior = priorSurface('tiktok', 0);
+    const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+    const onTime: HistoryObservation[] = [];
+    const late: HistoryObservation[] = [];
+    for (let w = 0; w < 10; w++) {
+      for (let k = 0; k < 12; k++) {
+        // Moved 5 h each week, so the posts cover most of the week's hours.
+        const at = Date.parse('2026-05-25T07:00:00Z') - w * WEEK + (k * 13 + w * 5) * 3600_000;
+        const cell = Math.floor(((at / 3600_000) % 168 + 168 + 72) % 168); // 1970-01-01 was a Thursday
+        onTime.push(post(at, 0.05 * Math.exp((prior[cell] ?? 0) - mean), 'tiktok', `o${w}_${k}`));
+        // This audience does at hour h what the studies' panel does at h − 2.
+        late.push(post(at, 0.05 * Math.exp((prior[(cell + 166) % 168] ?? 0) - mean), 'tiktok', `l${w}_${k}`));
+      }
+    }
+    const a = fitModel({ platform: 'tiktok', timezone: 'UTC', history: onTime, now: NOW });
+    const b = fitModel({ platform: 'tiktok', timezone: 'UTC', history: late, now: NOW });
+    expect(Math.abs(a.priorShift)).toBeLessThan(0.3);
+    expect(b.priorShift).toBeLessThan(-0.8);
+    const argmax = (g: Float64Array): number => g.indexOf(Math.max(...g));
+    const peak = argmax(prior);
+    expect(argmax(a.posterior)).toBe(peak);
+    expect(argmax(b.posterior)).toBeGreaterThan(peak);
+    expect(argmax(b.posterior)).toBeLessThanOrEqual(peak + 3);
   });
 });
 

@@ -2,8 +2,10 @@
  * The engagement model for one platform: a hierarchical empirical-Bayes model of the account's
  * log-lift over its median engagement rate per local weekday × hour in the audience zone.
  * Each cell's effect is the sum of parts that are pooled at different levels:
- *   the account's level + β × (industry prior) + an hour-of-day profile shared by all weekdays
- *   + a weekday level + a slot-specific deviation that is smooth across neighbouring hours.
+ *   the account's level + β × (industry prior) + δ × (the prior's hourly gradient: the prior
+ *   shifted earlier or later) + an hour-of-day profile shared by all weekdays + a weekday level
+ *   + a slot-specific deviation that is smooth across neighbouring hours (whose scale is learned
+ *   from the account, see LOCAL_SCALES).
  * Each part has a Gaussian prior (together, a covariance over the 168 cells); history posts are
  * noisy, recency-weighted observations of their cell, the noise variance estimated from the
  * account's own repeated cells. The posterior mean and variance come from one linear solve over
@@ -20,7 +22,7 @@ import { HOURS_PER_WEEK as WEEK_CELLS, priorSurface } from './surface';
 /** A module-local copy: hot loops read it without going through the import binding. */
 const HOURS_PER_WEEK: number = WEEK_CELLS;
 
-export const MODEL_VERSION = 'cadence-eb-weekhour-2';
+export const MODEL_VERSION = 'cadence-eb-weekhour-3';
 
 export const HALF_LIFE_WEEKS = 16;
 /** Older posts carry under 1% weight; dropping them keeps fitting fast. */
@@ -38,6 +40,13 @@ export const MODEL_PRIORS = {
   /** β: how strongly this account follows the industry prior surface (0..1). */
   priorSlopeMean: 0.5,
   priorSlopeSd: 1,
+  /**
+   * δ: the account's audience running earlier or later than the studies' panels (younger
+   * audiences late, office audiences early), as δ × the prior's hourly gradient — a first-order
+   * shift of the surface, δ ≈ −β × hours later. sd 1: an hour either way is common, a few more
+   * rare.
+   */
+  priorShiftSd: 1,
   /** Hour-of-day profile shared by all weekdays, smooth over ~2 h (circular over 24 h). */
   hourSd: 0.15,
   hourLengthHours: 2,
@@ -56,6 +65,14 @@ export const MODEL_PRIORS = {
   noiseVariance: 0.16,
   noiseDf: 8,
 } as const;
+
+/**
+ * How far an account departs from the shared structure is its own: the local parts' covariance
+ * is taken at ½, 1 and 2 × the scales above (equally likely a priori) and the fits are averaged
+ * by their marginal likelihood. A factor of 2 either way hedges the nominal magnitudes without
+ * leaving them: a wider range (⅛..2) let sparse peaks be shrunk too hard (README).
+ */
+export const LOCAL_SCALES: readonly number[] = [0.5, 1, 2];
 
 export interface EngagementModel {
   platform: Platform;
@@ -82,12 +99,16 @@ export interface EngagementModel {
   noiseVariance: number;
   /** Posterior mean of β, the weight of the industry prior for this account. */
   priorSlope: number;
+  /** Posterior mean of δ, the prior shifted in time (≈ −β × hours the audience runs later). */
+  priorShift: number;
   /** Posterior mean of γ, the weight of the account's other platforms (0 when they have no posts). */
   audienceSlope: number;
   /** The account's rhythm on its other platforms per cell (log-lift; zeros without them). */
   audience: Float64Array;
   /** The account's mean log-lift (the level part). */
   level: number;
+  /** Posterior mean of the local parts' scale (× MODEL_PRIORS; see LOCAL_SCALES). */
+  localScale: number;
 }
 
 export function median(values: number[]): number {
@@ -236,12 +257,12 @@ export function localCovariance(): Float64Array {
  * each post over its own platform's median rate.
  */
 function collectStats(history: HistoryObservation[], accept: (platform: Platform) => boolean, now: number, clock: CellClock): { stats: CellStats; rawSum: Float64Array; total: number } {
-  const rows: Array<{ rate: number; at: number; platform: Platform }> = [];
+  const rows: Array<{ rate: number; impressions: number; at: number; platform: Platform }> = [];
   for (const obs of history) {
     if (!accept(obs.platform) || !(obs.impressions > 0)) continue;
     const at = Date.parse(obs.published_at);
     if (!Number.isFinite(at) || at > now || now - at > MAX_AGE_WEEKS * WEEK_MS) continue;
-    rows.push({ rate: Math.max(0, obs.engagements) / obs.impressions, at, platform: obs.platform });
+    rows.push({ rate: Math.max(0, obs.engagements) / obs.impressions, impressions: obs.impressions, at, platform: obs.platform });
   }
   const medians = new Map<Platform, number>();
   for (const p of new Set(rows.map((r) => r.platform))) medians.set(p, median(rows.filter((r) => r.platform === p).map((r) => r.rate)));
@@ -259,7 +280,13 @@ function collectStats(history: HistoryObservation[], accept: (platform: Platform
     const floor = Math.max(med * 0.02, 1e-9);
     const y = Math.max(-LOG_LIFT_CLAMP, Math.min(LOG_LIFT_CLAMP, Math.log(Math.max(row.rate, floor) / Math.max(med, floor))));
     // Recency: an older post counts as a noisier observation (variance σ²/w).
-    const w = 0.5 ** ((now - row.at) / WEEK_MS / HALF_LIFE_WEEKS);
+    const recency = 0.5 ** ((now - row.at) / WEEK_MS / HALF_LIFE_WEEKS);
+    // Counting noise: a post's engagements are a count, so its log-rate carries sampling
+    // variance ≈ 1 / expected count (Poisson, at the platform's median rate so the weight does
+    // not depend on the post's own outcome) on top of the content noise. A post with 50
+    // impressions is a much weaker observation than one with 5,000.
+    const sampling = 1 / Math.max(row.impressions * med, 1e-9);
+    const w = recency * (MODEL_PRIORS.noiseVariance / (MODEL_PRIORS.noiseVariance + sampling));
     const cell = clock.cellOf(row.at);
     stats.posts[cell] = (stats.posts[cell] ?? 0) + 1;
     stats.weight[cell] = (stats.weight[cell] ?? 0) + w;
@@ -328,34 +355,36 @@ export function fitModels(platforms: Platform[], timezone: string, history: Hist
   return [...new Set(platforms)].map((platform) => fitPlatformModel(platform, timezone, history, now, clock));
 }
 
-export function fitModel(options: FitOptions): EngagementModel {
-  const { platform, timezone, now } = options;
-  const clock = options.clock ?? new CellClock(timezone);
-  const prior = priorSurface(platform, offsetMinutesAt(timezone, now));
+interface ScaleFit {
+  post: Float64Array;
+  priorSlope: number;
+  priorShift: number;
+  audienceSlope: number;
+  level: number;
+  /** Log marginal likelihood of the observed cell means (up to a constant). */
+  logEvidence: number;
+}
+
+/** The posterior with the local parts' covariance multiplied by `scale` (see fitModel). */
+function fitAtScale(o: {
+  scale: number;
+  observed: number[];
+  stats: CellStats;
+  sigma2: number;
+  centred: Float64Array;
+  gradient: Float64Array;
+  audience: Float64Array;
+  localK: Float64Array;
+}): ScaleFit {
+  const { scale, observed, stats, sigma2, centred, gradient, audience, localK } = o;
   const P = MODEL_PRIORS;
-
-  const { stats, rawSum, total } = collectStats(options.history, (p) => p === platform, now, clock);
-  const sigma2 = noiseVariance(stats);
-
-  let priorMean = 0;
-  for (const p of prior) priorMean += p;
-  priorMean /= HOURS_PER_WEEK;
-  const centred = Float64Array.from(prior, (p) => p - priorMean);
-  const audience = options.audience ?? new Float64Array(HOURS_PER_WEEK);
-  const slopeMean: number = P.priorSlopeMean;
-
-  // The covariance of the cell effects: global parts (level, β·prior) plus local parts
-  // (hour profile, weekday, slot). Only the local parts enter the confidence.
-  const localK = localCovariance();
+  const shiftVar = P.priorShiftSd * P.priorShiftSd;
   const levelVar = P.levelSd * P.levelSd;
+  const slopeMean: number = P.priorSlopeMean;
   const slopeVar = P.priorSlopeSd * P.priorSlopeSd;
-  const audienceVar = P.audienceSlopeSd * P.audienceSlopeSd;
   const mean0 = (c: number): number => slopeMean * (centred[c] ?? 0) + P.audienceSlopeMean * (audience[c] ?? 0);
-
-  const observed: number[] = [];
-  for (let c = 0; c < HOURS_PER_WEEK; c++) if ((stats.weight[c] ?? 0) > 0) observed.push(c);
+  const audienceVar = P.audienceSlopeSd * P.audienceSlopeSd;
   const m = observed.length;
-
   // (K_OO + D) with D = σ²/Σw per observed cell, factorised once.
   const chol = new Float64Array(m * m);
   for (let i = 0; i < m; i++) {
@@ -365,8 +394,9 @@ export function fitModel(options: FitOptions): EngagementModel {
       const k =
         levelVar +
         slopeVar * (centred[a] ?? 0) * (centred[b] ?? 0) +
+        shiftVar * (gradient[a] ?? 0) * (gradient[b] ?? 0) +
         audienceVar * (audience[a] ?? 0) * (audience[b] ?? 0) +
-        (localK[a * HOURS_PER_WEEK + b] ?? 0);
+        scale * (localK[a * HOURS_PER_WEEK + b] ?? 0);
       chol[i * m + j] = k;
       chol[j * m + i] = k;
     }
@@ -378,29 +408,88 @@ export function fitModel(options: FitOptions): EngagementModel {
     const c = observed[i] ?? 0;
     alpha[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - mean0(c);
   }
-  backward(chol, m, forward(chol, m, alpha));
+  forward(chol, m, alpha);
+  // log N(r; 0, K + D) = −½ |L⁻¹r|² − Σ log L_ii + const.
+  let logEvidence = 0;
+  for (let i = 0; i < m; i++) logEvidence -= 0.5 * (alpha[i] ?? 0) ** 2 + Math.log(chol[i * m + i] ?? 1);
+  backward(chol, m, alpha);
   // β's, γ's and the level's posterior means: their prior means plus their share of the fit.
   let priorSlope = slopeMean;
+  let priorShift = 0;
   let audienceSlope: number = P.audienceSlopeMean;
   let level = 0;
   for (let i = 0; i < m; i++) {
-    const o = observed[i] ?? 0;
-    priorSlope += slopeVar * (centred[o] ?? 0) * (alpha[i] ?? 0);
-    audienceSlope += audienceVar * (audience[o] ?? 0) * (alpha[i] ?? 0);
+    const c = observed[i] ?? 0;
+    priorSlope += slopeVar * (centred[c] ?? 0) * (alpha[i] ?? 0);
+    priorShift += shiftVar * (gradient[c] ?? 0) * (alpha[i] ?? 0);
+    audienceSlope += audienceVar * (audience[c] ?? 0) * (alpha[i] ?? 0);
     level += levelVar * (alpha[i] ?? 0);
   }
   let audienceSize = 0;
   for (const a of audience) audienceSize += a * a;
   if (audienceSize === 0) audienceSlope = 0;
 
-  // Posterior mean per cell: level + β·prior + γ·audience + the local parts' covariance with the data.
+  // Posterior mean per cell: level + β·prior + δ·gradient + γ·audience + the local parts'
+  // covariance with the data.
   const post = new Float64Array(HOURS_PER_WEEK);
-  for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0) + audienceSlope * (audience[c] ?? 0);
+  for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0) + priorShift * (gradient[c] ?? 0) + audienceSlope * (audience[c] ?? 0);
   for (let i = 0; i < m; i++) {
     const src = (observed[i] ?? 0) * HOURS_PER_WEEK;
-    const weight = alpha[i] ?? 0;
+    const weight = scale * (alpha[i] ?? 0);
     for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + (localK[src + c] ?? 0) * weight;
   }
+  return { post, priorSlope, priorShift, audienceSlope, level, logEvidence };
+}
+
+export function fitModel(options: FitOptions): EngagementModel {
+  const { platform, timezone, now } = options;
+  const clock = options.clock ?? new CellClock(timezone);
+  const prior = priorSurface(platform, offsetMinutesAt(timezone, now));
+
+  const { stats, rawSum, total } = collectStats(options.history, (p) => p === platform, now, clock);
+  const sigma2 = noiseVariance(stats);
+
+  let priorMean = 0;
+  for (const p of prior) priorMean += p;
+  priorMean /= HOURS_PER_WEEK;
+  const centred = Float64Array.from(prior, (p) => p - priorMean);
+  // The prior's change per hour (central difference around the ring): the direction in which
+  // the surface moves when it is shifted.
+  const gradient = Float64Array.from(prior, (_, c) => ((prior[(c + 1) % HOURS_PER_WEEK] ?? 0) - (prior[(c + HOURS_PER_WEEK - 1) % HOURS_PER_WEEK] ?? 0)) / 2);
+  const audience = options.audience ?? new Float64Array(HOURS_PER_WEEK);
+
+  // The covariance of the cell effects: global parts (level, β·prior) plus local parts
+  // (hour profile, weekday, slot). Only the local parts enter the confidence.
+  const localK = localCovariance();
+
+  const observed: number[] = [];
+  for (let c = 0; c < HOURS_PER_WEEK; c++) if ((stats.weight[c] ?? 0) > 0) observed.push(c);
+  const m = observed.length;
+
+  // One fit per scale of the local parts (see LOCAL_SCALES), averaged by their evidence.
+  // Without history the data cannot choose: the nominal scale.
+  const scales: readonly number[] = m > 0 ? LOCAL_SCALES : [1];
+  const fits = scales.map((scale) => fitAtScale({ scale, observed, stats, sigma2, centred, gradient, audience, localK }));
+  let best = -Infinity;
+  for (const f of fits) best = Math.max(best, f.logEvidence);
+  const odds = fits.map((f) => Math.exp(f.logEvidence - best));
+  let oddsTotal = 0;
+  for (const o of odds) oddsTotal += o;
+  const post = new Float64Array(HOURS_PER_WEEK);
+  let priorSlope = 0;
+  let priorShift = 0;
+  let audienceSlope = 0;
+  let level = 0;
+  let localScale = 0;
+  fits.forEach((f, i) => {
+    const p = (odds[i] ?? 0) / oddsTotal;
+    for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + p * (f.post[c] ?? 0);
+    priorSlope += p * f.priorSlope;
+    priorShift += p * f.priorShift;
+    audienceSlope += p * f.audienceSlope;
+    level += p * f.level;
+    localScale += p * (scales[i] ?? 1);
+  });
 
   // Uncertainty left per cell, from an effective sample size: each observed cell counts toward
   // cell c with its recency weight × the squared correlation of their local effects (1 for the
@@ -423,7 +512,7 @@ export function fitModel(options: FitOptions): EngagementModel {
   let lo = Infinity;
   let hi = -Infinity;
   for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const localPrior = localK[c * HOURS_PER_WEEK + c] ?? 1;
+    const localPrior = localScale * (localK[c * HOURS_PER_WEEK + c] ?? 1);
     const variance = 1 / (1 / localPrior + (effectivePosts[c] ?? 0) / sigma2);
     posteriorSd[c] = Math.sqrt(variance);
     historyWeight[c] = 1 - variance / localPrior;
@@ -462,8 +551,10 @@ export function fitModel(options: FitOptions): EngagementModel {
     totalPosts: total,
     noiseVariance: sigma2,
     priorSlope,
+    priorShift,
     audienceSlope,
     audience,
     level,
+    localScale,
   };
 }
