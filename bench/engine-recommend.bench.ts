@@ -338,12 +338,12 @@ export default async function bench(): Promise<Record<string, unknown>> {
   }
 
   // Where the 16-week target holds: own-peak size D × per-post noise σ (realistic scenario),
-  // model NDCG (exp gain) under both ideals; and the stress case by noise.
-  const sensitivity: Record<string, { same_rules: number; unconstrained: number }> = {};
+  // model NDCG (exp gain) under both ideals and prior-only beside it; the stress case by noise.
+  const sensitivity: Record<string, { same_rules: number; unconstrained: number; prior_only_same_rules: number }> = {};
   for (const size of [0, 0.5, 1]) {
     for (const noise of [0.2, 0.35, 0.5]) {
       const { all } = runPlatformScenario(16, size, noise);
-      sensitivity[`D_${size}_noise_${noise}`] = { same_rules: all.same_rules.exp.model, unconstrained: all.unconstrained.exp.model };
+      sensitivity[`D_${size}_noise_${noise}`] = { same_rules: all.same_rules.exp.model, unconstrained: all.unconstrained.exp.model, prior_only_same_rules: all.same_rules.exp.prior_only };
     }
   }
   process.stdout.write(`platform 16 weeks by own-peak size D × noise σ: ${JSON.stringify(sensitivity)}\n`);
