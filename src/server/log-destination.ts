@@ -1,11 +1,15 @@
 /**
- * Where the server's log lines go: gathered in memory and handed to pino's asynchronous
- * destination (sonic-boom) in batches of 16 Ki characters, or 200 ms after the first line of a
- * batch, whichever comes first. Why batches: each asynchronous write costs ~30 µs of CPU (thread
- * pool hand-off, syscall, completion) almost whatever its size, and sonic-boom re-measures its
- * growing buffer on every line appended to it: lines handed to it one by one (4 KiB writes) cost
- * 3–5 µs each in a micro-benchmark, batched 1–2 µs.
- * Still bounded: sonic-boom drops what exceeds maxBytes while the destination is behind.
+ * Where the server's log lines go: gathered in memory and written by pino's destination
+ * (sonic-boom) in batches of 16 Ki characters, or 200 ms after the first line of a batch,
+ * whichever comes first. Why batches: a write costs a system call almost whatever its size, and
+ * sonic-boom re-measures its growing buffer on every line appended to it; one write per batch
+ * makes the line's share of it a fraction of a microsecond.
+ * Why synchronous writes (pino's default): an asynchronous write in flight cannot be waited for
+ * when the process exits or the server closes, so the flush that follows overtook it and the
+ * lines came out of order, or were lost at exit, when the disk was slow (log-destination.test.ts
+ * caught it on a loaded machine). A synchronous batch write is also cheaper than a thread-pool
+ * hand-off. The cost: a destination that blocks (a full pipe) slows the server down to its pace
+ * instead of growing memory or dropping lines.
  */
 import pino from 'pino';
 
@@ -39,8 +43,8 @@ export function bufferedLogDestination(dest: number | string, maxBytes: number):
   // still gathered here reach sonic-boom before sonic-boom writes out what it holds.
   const onExit = (): void => handOver();
   process.on('exit', onExit);
-  // minLength 0: batches are already large; sonic-boom writes each as soon as the last is done.
-  const sonic = pino.destination({ dest, sync: false, minLength: 0, maxLength: maxBytes });
+  // minLength 0: batches are already large; sonic-boom writes each one as it is handed over.
+  const sonic = pino.destination({ dest, sync: true, minLength: 0, maxLength: maxBytes });
   return {
     write(line) {
       lines.push(line);
