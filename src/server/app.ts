@@ -13,7 +13,7 @@ import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
-import { OneLineRequestLog, requestChildLogger, requestLogSerializers } from './http/request-log';
+import { OneLineRequestLog, SilentRequestLog, requestChildLogger, requestLogSerializers } from './http/request-log';
 import { bufferedLogDestination } from './log-destination';
 import { accountRoutes } from './routes/account';
 import { apiRoutes } from './routes/api';
@@ -23,7 +23,7 @@ import { registerLiveUpdates } from './routes/ws';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
 import { SERVER_VERSION } from './version';
 
-/** Log lines buffered while stdout is behind; beyond this they are dropped, not held in memory. */
+/** The most sonic-boom may hold; with synchronous batch writes it holds one batch at a time. */
 const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ServerOptions extends StorageOptions, HttpOptions {
@@ -54,13 +54,14 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
-  // Logs go to stdout through a buffer written asynchronously in batches (a synchronous write per
-  // line costs every request); it is bounded, and flushed on close and on exit.
+  // Logs go to stdout in batches (a write per line costs every request), written synchronously so
+  // that close and exit flush them all, in order (log-destination.ts).
   const logStream = options.logger ? bufferedLogDestination(options.logDestination ?? 1, LOG_BUFFER_MAX_BYTES) : null;
   const app = Fastify({
     logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream, serializers: requestLogSerializers } : false,
-    logController: new OneLineRequestLog(),
-    childLoggerFactory: requestChildLogger,
+    logController: logStream ? new OneLineRequestLog() : new SilentRequestLog(),
+    // Without a logger Fastify skips making a child per request, unless a factory is given.
+    ...(logStream ? { childLoggerFactory: requestChildLogger } : {}),
     bodyLimit: LIMITS.maxBodyBytes,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -68,11 +69,6 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     },
     // Closing waits for in-flight requests; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
-  });
-  app.addHook('onRequest', (request, reply, done) => {
-    // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
-    reply.header('x-request-id', request.id);
-    done();
   });
   if (logStream) {
     // pino flushes its destinations when the process exits; a server closed without exiting

@@ -19,7 +19,7 @@ import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
 import { MemoryRateLimiter, SharedRateLimiter, purgeExpiredRateLimitWindows, setRateLimitHeaders, type RateDecision } from './rate-limit';
 import { installRawJsonParser } from './raw-body';
-import { isProtectedApiRoute, routeInfoFor } from './request';
+import { routeInfoFor } from './request';
 import { purgeExpiredSignatures, verifySignature } from './signing';
 
 export function bearerToken(authorization: string | undefined): string | null {
@@ -28,13 +28,19 @@ export function bearerToken(authorization: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
+function asArray<T>(value: T | T[] | undefined): T[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
 export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics, logRequests: boolean): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
   app.decorateRequest('routeInfo', null);
   app.decorateRequest('credentialsUnavailable', false);
   // Before any route is added (CORS adds one): every route gets its RouteInfo, and protected
-  // routes their credential check, as a route-level onRequest hook (after the global ones).
+  // routes their credential check, signature and Idempotency-Key hooks, as route-level hooks
+  // (after the global ones, so the route is known). Public routes (health, metrics) thus skip
+  // the preHandler and onSend phases altogether.
   app.addHook('onRoute', (route) => {
     const info = routeInfoFor(route.url, route.config);
     const hook: onRequestHookHandler = info.protected
@@ -46,8 +52,13 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
           request.routeInfo = info;
           done();
         };
-    // A new array: a GET and its HEAD route share the options they were declared with.
-    route.onRequest = [...(route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest]), hook];
+    // New arrays: a GET and its HEAD route share the options they were declared with.
+    route.onRequest = [...asArray(route.onRequest), hook];
+    if (info.protected) {
+      // First among the route's own hooks, as a global hook would be.
+      route.preHandler = [guardHook, ...asArray(route.preHandler)];
+      route.onSend = [storeIdempotentHook, ...asArray(route.onSend)];
+    }
   });
   installRawJsonParser(app);
   installCors(app, options.corsOrigins);
@@ -116,6 +127,8 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   }
 
   app.addHook('onRequest', (request, reply, done) => {
+    // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
+    reply.header('x-request-id', request.id);
     const token = bearerToken(request.headers.authorization);
     const cached = token ? principals.cached(token) : null;
     if (!token || cached !== undefined) {
@@ -138,9 +151,9 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   });
 
   // Callback-style hooks where most requests have nothing to do: no promise per request.
-  app.addHook('preHandler', (request, reply, done) => {
+  function guardHook(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {
     const principal = request.principal;
-    if (!principal || !isProtectedApiRoute(request) || (!principal.signingSecret && request.method !== 'POST')) {
+    if (!principal || (!principal.signingSecret && request.method !== 'POST')) {
       done();
       return;
     }
@@ -150,7 +163,7 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
       },
       (error: unknown) => done(error as Error),
     );
-  });
+  }
 
   /** Signature, then the Idempotency-Key lock; false when a reply (a replay) was already sent. */
   async function guard(request: FastifyRequest, reply: FastifyReply, principal: Principal): Promise<boolean> {
@@ -165,7 +178,7 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
     return proceed;
   }
 
-  app.addHook('onSend', (request, reply, payload, done) => {
+  function storeIdempotentHook(request: FastifyRequest, reply: FastifyReply, payload: unknown, done: (error: Error | null, payload: unknown) => void): void {
     if (!request.idempotency) {
       done(null, payload);
       return;
@@ -178,7 +191,7 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
         done(null, payload);
       },
     );
-  });
+  }
   // The one hook after the response: a lock left behind, then metrics.
   app.addHook('onResponse', (request, reply, done) => {
     if (request.idempotency) void releaseIdempotent(ctx.storage.db, request).catch(() => undefined);

@@ -139,3 +139,40 @@ it('a server without a logger completes requests without touching pino', async (
   await server.close();
   expect(completions).toEqual(['ok']);
 });
+
+it('the completion line written without a child logger is byte for byte what pino writes through one', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { createServer } = await import('../app');
+  const dir = mkdtempSync(join(dataDir, 'equal-'));
+  const file = join(dir, 'server.log');
+  const server = await createServer({ dataDir: dir, logger: { level: 'info' }, logDestination: file });
+  const { apiKey, accountId } = await createAccountWithKey(server.context.storage.db);
+  // A debug call (below the level, so not written) makes the request's pino child exist, and
+  // with it pino's own path for the completion line.
+  server.app.get('/probe/*', { config: { public: true } }, async (request) => {
+    if (request.headers['x-materialize'] === '1') request.log.debug('materialized');
+    return { ok: true };
+  });
+  const base = await server.listen(0);
+  const paths = ['/probe/plain', '/probe/q?x="quoted"\\&y=%E2%9C%93&z=\u00e9', '/health'];
+  for (const path of paths) {
+    for (const authed of [false, true]) {
+      for (const materialize of ['0', '1']) {
+        const headers: Record<string, string> = { 'x-request-id': `same-${paths.indexOf(path)}-${authed}`, 'x-materialize': materialize };
+        if (authed) headers.authorization = `Bearer ${apiKey}`;
+        await (await fetch(`${base}${path}`, { headers })).arrayBuffer();
+      }
+    }
+  }
+  await server.close();
+  const normalize = (line: string) => line.replace(/"time":\d+/, '"time":0').replace(/"responseTime":[\d.e-]+/, '"responseTime":0');
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line.includes('"request completed"'));
+  expect(lines).toHaveLength(paths.length * 4);
+  for (let i = 0; i < lines.length; i += 2) {
+    // Fast path, then pino's path, for the same request: identical but for the clock.
+    expect(normalize(lines[i]!)).toBe(normalize(lines[i + 1]!));
+  }
+  const authedLine = JSON.parse(lines[2]!) as LogLine;
+  expect(authedLine.account_id).toBe(accountId);
+  expect(JSON.parse(lines[1]!) as LogLine).toMatchObject({ req: { url: '/probe/plain' } });
+});

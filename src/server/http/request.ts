@@ -44,8 +44,3 @@ export function requirePrincipal(request: FastifyRequest): Principal {
 export function accountOf(request: FastifyRequest): string {
   return requirePrincipal(request).accountId;
 }
-
-/** Whether the API's auth, signing and idempotency apply: everything under /api/ not marked public. */
-export function isProtectedApiRoute(request: FastifyRequest): boolean {
-  return request.routeInfo?.protected === true;
-}
