@@ -92,7 +92,8 @@ describe('engagement model (empirical Bayes)', () => {
     }
     expect(model.priorSlope).toBe(MODEL_PRIORS.priorSlopeMean);
     expect(model.noiseVariance).toBe(MODEL_PRIORS.noiseVariance);
-    expect(model.localScale).toBe(1);
+    expect(model.localParts).toBe(0);
+    expect(model.priorShiftHours).toBe(0);
   });
 
   it('weights a post by its impressions: the same lift seen on 60-impression posts moves its cell less than on 6,000', () => {
@@ -106,7 +107,7 @@ describe('engagement model (empirical Bayes)', () => {
     expect(thin.historyWeight[TUE_17_CELL]).toBeLessThan(thick.historyWeight[TUE_17_CELL] ?? 0);
   });
 
-  it('learns how far the account departs from the shared structure (the local parts\' scale)', () => {
+  it('keeps only the local parts the data support: none for a flat account, many for a rugged one', () => {
     const flat: HistoryObservation[] = [];
     const rugged: HistoryObservation[] = [];
     const MON = Date.parse('2026-05-25T00:00:00Z');
@@ -123,8 +124,34 @@ describe('engagement model (empirical Bayes)', () => {
     }
     const quiet = fitModel({ platform: 'tiktok', timezone: 'UTC', history: flat, now: NOW });
     const loud = fitModel({ platform: 'tiktok', timezone: 'UTC', history: rugged, now: NOW });
-    expect(quiet.localScale).toBeLessThan(0.7);
-    expect(loud.localScale).toBeGreaterThan(1.5);
+    expect(quiet.localParts).toBeLessThan(1);
+    expect(loud.localParts).toBeGreaterThan(10);
+  });
+
+  it('sparse local parts: one lucky post barely moves its hour, the same lift seen every week does', () => {
+    // An account that follows the studies, 12 weeks of posts at every third hour, ±30 % post to post.
+    const prior = priorSurface('tiktok', 0);
+    const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+    const MON = Date.parse('2026-05-25T00:00:00Z');
+    const base: HistoryObservation[] = [];
+    for (let w = 0; w < 12; w++) {
+      for (let c = 1; c < 168; c += 3) {
+        const at = MON - w * WEEK + c * 3600_000;
+        if (at <= NOW) base.push(post(at, 0.05 * Math.exp((prior[c] ?? 0) - mean) * (1 + ((w + c) % 3 - 1) * 0.3), 'tiktok', `b${w}_${c}`));
+      }
+    }
+    // Thursday 03:00, a low hour in the studies, at 1.5× what they predict: once, or 8 weeks running.
+    const cell = 3 * 24 + 3;
+    const lucky = (weeks: number): HistoryObservation[] =>
+      Array.from({ length: weeks }, (_, w) => post(MON - w * WEEK + cell * 3600_000, 0.075 * Math.exp((prior[cell] ?? 0) - mean), 'tiktok', `l${w}`));
+    const without = fitModel({ platform: 'tiktok', timezone: 'UTC', history: base, now: NOW });
+    const once = fitModel({ platform: 'tiktok', timezone: 'UTC', history: [...base, ...lucky(1)], now: NOW });
+    const often = fitModel({ platform: 'tiktok', timezone: 'UTC', history: [...base, ...lucky(8)], now: NOW });
+    const moved = (m: typeof once): number => (m.posterior[cell] ?? 0) - (without.posterior[cell] ?? 0);
+    // Gaussian local parts moved the cell by 0.05 on the one post (a quarter of what 8 posts did);
+    // a sparse part that one post cannot justify stays out, 8 posts bring it in.
+    expect(moved(once)).toBeLessThan(0.02);
+    expect(moved(often)).toBeGreaterThan(0.12);
   });
 
   it('pools neighbouring hours: a peak planted at 13:00 and 15:00 lifts the empty 14:00 between them', () => {
@@ -186,6 +213,31 @@ describe('engagement model (empirical Bayes)', () => {
     expect(ignores.priorSlope).toBeLessThan(0.15);
   });
 
+  it('a month of posts mildly against the studies lowers β but does not turn their peaks into troughs', () => {
+    // YouTube, 4 weeks × 7 posts in waking hours; the posts in the studies' good hours came out
+    // 15 % below the median — weak evidence (10 % noise, 28 posts). With β ~ N(0.5, 1²) this
+    // gave β = −0.16 and moved the best hour off the studies' Friday evening.
+    const prior = priorSurface('youtube', 0);
+    const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
+    const MON = Date.parse('2026-05-25T00:00:00Z');
+    const hours = [9, 13, 17, 20, 11, 19, 15];
+    const history: HistoryObservation[] = [];
+    for (let w = 0; w < 4; w++) {
+      for (let d = 0; d < 7; d++) {
+        const cell = d * 24 + (hours[(d + w) % 7] ?? 12);
+        const at = MON - w * WEEK + cell * 3600_000;
+        if (at > NOW) continue;
+        const good = (prior[cell] ?? 0) - mean > 0.2;
+        history.push({ ...post(at, 0.04 * (good ? 0.85 : 1) * (1 + (((w + d) % 3) - 1) * 0.1), 'youtube', `p${w}_${d}`), impressions: 1000, engagements: Math.round(40 * (good ? 0.85 : 1) * (1 + (((w + d) % 3) - 1) * 0.1)) });
+      }
+    }
+    const model = fitModel({ platform: 'youtube', timezone: 'UTC', history, now: NOW });
+    expect(model.priorSlope).toBeGreaterThan(0);
+    expect(model.priorSlope).toBeLessThan(MODEL_PRIORS.priorSlopeMean);
+    const argmax = (g: Float64Array): number => g.indexOf(Math.max(...g));
+    expect(argmax(model.posterior)).toBe(argmax(prior));
+  });
+
   it('learns an audience that runs later than the studies (δ) and moves the peak with it', () => {
     const prior = priorSurface('tiktok', 0);
     const mean = prior.reduce((a, b) => a + b, 0) / prior.length;
@@ -203,13 +255,13 @@ describe('engagement model (empirical Bayes)', () => {
     }
     const a = fitModel({ platform: 'tiktok', timezone: 'UTC', history: onTime, now: NOW });
     const b = fitModel({ platform: 'tiktok', timezone: 'UTC', history: late, now: NOW });
-    expect(Math.abs(a.priorShift)).toBeLessThan(0.3);
-    expect(b.priorShift).toBeLessThan(-0.8);
+    expect(Math.abs(a.priorShiftHours)).toBeLessThan(0.3);
+    expect(b.priorShiftHours).toBeGreaterThan(1.5);
     const argmax = (g: Float64Array): number => g.indexOf(Math.max(...g));
     const peak = argmax(prior);
     expect(argmax(a.posterior)).toBe(peak);
     expect(argmax(b.posterior)).toBeGreaterThan(peak);
-    expect(argmax(b.posterior)).toBeLessThanOrEqual(peak + 3);
+    expect(argmax(b.posterior)).toBeLessThanOrEqual(peak + 2);
   });
 });
 

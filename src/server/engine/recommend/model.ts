@@ -2,16 +2,16 @@
  * The engagement model for one platform: a hierarchical empirical-Bayes model of the account's
  * log-lift over its median engagement rate per local weekday × hour in the audience zone.
  * Each cell's effect is the sum of parts that are pooled at different levels:
- *   the account's level + β × (industry prior) + δ × (the prior's hourly gradient: the prior
- *   shifted earlier or later) + an hour-of-day profile shared by all weekdays + a weekday level
- *   + a slot-specific deviation that is smooth across neighbouring hours (whose scale is learned
- *   from the account, see LOCAL_SCALES).
- * Each part has a Gaussian prior (together, a covariance over the 168 cells); history posts are
- * noisy, recency-weighted observations of their cell, the noise variance estimated from the
- * account's own repeated cells. The posterior mean and variance come from one linear solve over
- * the observed cells (Gaussian-process regression / kriging): a cell with no posts borrows from
- * neighbouring hours, the same hour on other days and the prior, in proportion to how much
- * data sits there.
+ *   global parts, Gaussian: the account's level + β × (industry prior, read s whole hours later,
+ *   s ∈ PRIOR_SHIFTS_HOURS, averaged by evidence) + δ × (that prior's hourly gradient: the
+ *   sub-hour rest of the shift) + γ × (the account's rhythm on its other platforms);
+ *   local parts, sparse: hour-of-day bumps shared by all weekdays, weekday levels and one
+ *   weekday's bumps (a weekly show), each with its own variance under an exponential prior
+ *   (a Laplace prior on its height), most of them 0 (see sparseCandidates, sparseFit).
+ * History posts are noisy, recency-weighted observations of their cell, the noise variance
+ * estimated from the account's own repeated cells. The global parts are integrated out in closed
+ * form over the observed cells (Gaussian-process regression); the local parts that the data
+ * support are added one at a time by their marginal likelihood.
  */
 import type { Platform } from '../../../shared/api';
 import { Temporal } from '../../../shared/time';
@@ -22,7 +22,7 @@ import { HOURS_PER_WEEK as WEEK_CELLS, priorSurface } from './surface';
 /** A module-local copy: hot loops read it without going through the import binding. */
 const HOURS_PER_WEEK: number = WEEK_CELLS;
 
-export const MODEL_VERSION = 'cadence-eb-weekhour-3';
+export const MODEL_VERSION = 'cadence-eb-weekhour-4';
 
 export const HALF_LIFE_WEEKS = 16;
 /** Older posts carry under 1% weight; dropping them keeps fitting fast. */
@@ -37,17 +37,24 @@ const LOG_LIFT_CLAMP = 2;
 export const MODEL_PRIORS = {
   /** The account's mean log-lift over its median: nearly 0, but a skewed account differs. */
   levelSd: 0.3,
-  /** β: how strongly this account follows the industry prior surface (0..1). */
-  priorSlopeMean: 0.5,
-  priorSlopeSd: 1,
   /**
-   * δ: the account's audience running earlier or later than the studies' panels (younger
-   * audiences late, office audiences early), as δ × the prior's hourly gradient — a first-order
-   * shift of the surface, δ ≈ −β × hours later. sd 1: an hour either way is common, a few more
-   * rare.
+   * β: how strongly this account follows the industry prior surface. The studies are averages
+   * over accounts, so an account anti-correlated with them (β < 0) is rare: sd 0.5 gives that
+   * 16 % and keeps β = 1.5 (3× the default weight) within 2 sd; sd 1 gave it 31 %, and a month of
+   * noisy posts could then turn the studies' peaks into troughs (README).
    */
-  priorShiftSd: 1,
-  /** Hour-of-day profile shared by all weekdays, smooth over ~2 h (circular over 24 h). */
+  priorSlopeMean: 0.5,
+  priorSlopeSd: 0.5,
+  /**
+   * δ: the sub-hour rest of the shift (the whole hours are PRIOR_SHIFTS_HOURS), as δ × the
+   * prior's hourly gradient, δ ≈ −β × hours later; sd 0.5: half the grid's step.
+   */
+  priorShiftSd: 0.5,
+  /**
+   * Local parts. Their sds are the typical height of one part (the mean of its variance's
+   * exponential prior); lengths are the Gaussian kernels' whose bumps they are (sd length/√2).
+   * Hour-of-day profile shared by all weekdays, smooth over ~2 h (circular over 24 h).
+   */
   hourSd: 0.15,
   hourLengthHours: 2,
   /** A whole weekday above or below the others. */
@@ -67,12 +74,15 @@ export const MODEL_PRIORS = {
 } as const;
 
 /**
- * How far an account departs from the shared structure is its own: the local parts' covariance
- * is taken at ½, 1 and 2 × the scales above (equally likely a priori) and the fits are averaged
- * by their marginal likelihood. A factor of 2 either way hedges the nominal magnitudes without
- * leaving them: a wider range (⅛..2) let sparse peaks be shrunk too hard (README).
+ * An audience runs earlier or later than the studies' panels (office audiences early, younger
+ * ones late): the prior is read s hours later for each s here, equally likely a priori, and the
+ * fits are averaged by their marginal likelihood. ±2 h is 2 sd of the earlier δ's prior (sd 1 h,
+ * "an hour either way is common"); δ keeps the sub-hour rest.
  */
-export const LOCAL_SCALES: readonly number[] = [0.5, 1, 2];
+export const PRIOR_SHIFTS_HOURS: readonly number[] = [-2, -1, 0, 1, 2];
+
+/** Enough steps for every candidate to enter and be re-estimated a few times. */
+const SPARSE_MAX_STEPS = 400;
 
 export interface EngagementModel {
   platform: Platform;
@@ -99,16 +109,18 @@ export interface EngagementModel {
   noiseVariance: number;
   /** Posterior mean of β, the weight of the industry prior for this account. */
   priorSlope: number;
-  /** Posterior mean of δ, the prior shifted in time (≈ −β × hours the audience runs later). */
+  /** Posterior mean of δ, the sub-hour rest of the shift (≈ −β × hours later). */
   priorShift: number;
+  /** Posterior mean of the whole-hour shift of the prior (positive: the audience runs later). */
+  priorShiftHours: number;
   /** Posterior mean of γ, the weight of the account's other platforms (0 when they have no posts). */
   audienceSlope: number;
   /** The account's rhythm on its other platforms per cell (log-lift; zeros without them). */
   audience: Float64Array;
   /** The account's mean log-lift (the level part). */
   level: number;
-  /** Posterior mean of the local parts' scale (× MODEL_PRIORS; see LOCAL_SCALES). */
-  localScale: number;
+  /** How many sparse local parts the fit kept (posterior mean over the shifts). */
+  localParts: number;
 }
 
 export function median(values: number[]): number {
@@ -207,27 +219,6 @@ export function cholesky(a: Float64Array, m: number): Float64Array {
     }
   }
   return a;
-}
-
-/** Solves L·x = b in place (L lower-triangular, row-major m×m). */
-function forward(l: Float64Array, m: number, b: Float64Array): Float64Array {
-  for (let i = 0; i < m; i++) {
-    const ri = i * m;
-    let t = b[i] ?? 0;
-    for (let k = 0; k < i; k++) t -= (l[ri + k] ?? 0) * (b[k] ?? 0);
-    b[i] = t / (l[ri + i] ?? 1);
-  }
-  return b;
-}
-
-/** Solves Lᵀ·x = b in place. */
-function backward(l: Float64Array, m: number, b: Float64Array): Float64Array {
-  for (let i = m - 1; i >= 0; i--) {
-    let t = b[i] ?? 0;
-    for (let k = i + 1; k < m; k++) t -= (l[k * m + i] ?? 0) * (b[k] ?? 0);
-    b[i] = t / (l[i * m + i] ?? 1);
-  }
-  return b;
 }
 
 let localCache: Float64Array | undefined;
@@ -355,28 +346,234 @@ export function fitModels(platforms: Platform[], timezone: string, history: Hist
   return [...new Set(platforms)].map((platform) => fitPlatformModel(platform, timezone, history, now, clock));
 }
 
-interface ScaleFit {
+interface ShiftFit {
   post: Float64Array;
   priorSlope: number;
   priorShift: number;
   audienceSlope: number;
   level: number;
-  /** Log marginal likelihood of the observed cell means (up to a constant). */
+  /** Log marginal likelihood of the observed cell means (up to a constant), penalised by the local parts' variance prior. */
   logEvidence: number;
+  /** How many local parts the fit kept. */
+  localParts: number;
 }
 
-/** The posterior with the local parts' covariance multiplied by `scale` (see fitModel). */
-function fitAtScale(o: {
-  scale: number;
+/**
+ * One candidate of the sparse local parts: a shape over the week with its own variance, whose
+ * prior is exponential with mean `meanVariance` (so its height has a Laplace prior).
+ */
+export interface SparseCandidate {
+  kind: 'slot' | 'hour' | 'weekday';
+  /** Where it is centred: a cell (slot), an hour of day (hour) or a weekday (weekday). */
+  at: number;
+  /** Its value at every cell of the week. */
+  shape: Float64Array;
+  /** Its non-zero values at the observed cells, as indices into `observed` and values. */
+  index: Int32Array;
+  values: Float64Array;
+  meanVariance: number;
+}
+
+/** A Gaussian bump of sd `sd` at ring distance d, cut at 3 sd. */
+function bump(d: number, sd: number): number {
+  return d > 3 * sd ? 0 : Math.exp(-(d * d) / (2 * sd * sd));
+}
+
+/**
+ * The local parts as sparse candidates, each centred where there is data (as in the relevance
+ * vector machine: one centred hours away from every post would be pinned only by its tail and
+ * could take any height). Each keeps its Gaussian part's length and magnitude: an SE kernel of
+ * length ℓ is a sum of Gaussian bumps of sd ℓ/√2 with independent heights, so these are the same
+ * parts with one variance per bump instead of one shared by all.
+ *   slot: a bump on one weekday's hours (a weekly show, a newsletter day), sd slotLength/√2;
+ *   hour: a bump at one hour of every day (a daily rhythm), sd hourLength/√2 around 24 h;
+ *   weekday: a whole weekday above or below the rest.
+ */
+export function sparseCandidates(observed: readonly number[]): SparseCandidate[] {
+  const out: SparseCandidate[] = [];
+  const present = new Uint8Array(HOURS_PER_WEEK);
+  const hours = new Uint8Array(24);
+  const days = new Uint8Array(7);
+  for (const c of observed) {
+    present[c] = 1;
+    hours[c % 24] = 1;
+    days[Math.floor(c / 24)] = 1;
+  }
+  const m = observed.length;
+  const index = new Int32Array(m);
+  const values = new Float64Array(m);
+  for (const shape of candidateShapes()) {
+    const used = shape.kind === 'slot' ? present[shape.at] : shape.kind === 'hour' ? hours[shape.at] : days[shape.at];
+    if (used !== 1) continue;
+    let count = 0;
+    for (let i = 0; i < m; i++) {
+      const v = shape.shape[observed[i] ?? 0] ?? 0;
+      if (v === 0) continue;
+      index[count] = i;
+      values[count] = v;
+      count++;
+    }
+    out.push({ kind: shape.kind, at: shape.at, shape: shape.shape, meanVariance: shape.meanVariance, index: index.slice(0, count), values: values.slice(0, count) });
+  }
+  return out;
+}
+
+let shapesCache: Array<Omit<SparseCandidate, 'index' | 'values'>> | undefined;
+
+/** Every candidate's shape over the week (they depend only on MODEL_PRIORS: built once). */
+function candidateShapes(): Array<Omit<SparseCandidate, 'index' | 'values'>> {
+  if (shapesCache) return shapesCache;
+  const P = MODEL_PRIORS;
+  const slotSd = P.slotLengthHours / Math.SQRT2;
+  const hourSd = P.hourLengthHours / Math.SQRT2;
+  const out: Array<Omit<SparseCandidate, 'index' | 'values'>> = [];
+  const make = (f: (c: number) => number): Float64Array => {
+    const shape = new Float64Array(HOURS_PER_WEEK);
+    for (let c = 0; c < HOURS_PER_WEEK; c++) shape[c] = f(c);
+    return shape;
+  };
+  for (let at = 0; at < HOURS_PER_WEEK; at++) out.push({ kind: 'slot', at, shape: make((c) => bump(ringDistance(c, at, HOURS_PER_WEEK), slotSd)), meanVariance: P.slotSd * P.slotSd });
+  for (let at = 0; at < 24; at++) out.push({ kind: 'hour', at, shape: make((c) => bump(ringDistance(c % 24, at, 24), hourSd)), meanVariance: P.hourSd * P.hourSd });
+  for (let at = 0; at < 7; at++) out.push({ kind: 'weekday', at, shape: make((c) => (Math.floor(c / 24) === at ? 1 : 0)), meanVariance: P.weekdaySd * P.weekdaySd });
+  shapesCache = out;
+  return out;
+}
+
+/**
+ * The inverse covariance of the observed cell means, kept as diag(dinv) − Σₜ coefₜ·uₜuₜᵀ: the
+ * Gaussian parts are low-rank over a diagonal noise (Woodbury), and each sparse part adds one
+ * rank-1 term, so nothing costs O(m²) per term.
+ */
+interface LowRankInverse {
+  dinv: Float64Array;
+  terms: Float64Array[];
+  coef: number[];
+}
+
+/** C⁻¹·x for a vector x over the observed cells. */
+function applyInverse(inv: LowRankInverse, x: Float64Array): Float64Array {
+  const m = inv.dinv.length;
+  const y = new Float64Array(m);
+  for (let a = 0; a < m; a++) y[a] = (inv.dinv[a] ?? 0) * (x[a] ?? 0);
+  inv.terms.forEach((u, t) => {
+    let dot = 0;
+    for (let a = 0; a < m; a++) dot += (u[a] ?? 0) * (x[a] ?? 0);
+    const f = (inv.coef[t] ?? 0) * dot;
+    if (f !== 0) for (let a = 0; a < m; a++) y[a] = (y[a] ?? 0) - f * (u[a] ?? 0);
+  });
+  return y;
+}
+
+/**
+ * Sparse Bayesian learning (Tipping & Faul 2003, with an exponential prior on each variance):
+ * candidates enter, change or leave one at a time, whichever raises the penalised marginal
+ * likelihood most, until none does. Most candidates stay at 0. Adds one term to `inv` per step;
+ * returns the variances, the change of log|C|, the prior penalty and C⁻¹r.
+ */
+function sparseFit(cands: readonly SparseCandidate[], inv: LowRankInverse, r: Float64Array): { variance: Float64Array; logDetChange: number; penalty: number; alpha: Float64Array } {
+  const n = cands.length;
+  const m = r.length;
+  const alpha = applyInverse(inv, r);
+  // S = φᵀC⁻¹φ, Q = φᵀC⁻¹r per candidate (φ is sparse: its values at the observed cells).
+  const S = new Float64Array(n);
+  const Q = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    const { index, values } = cands[j] as SparseCandidate;
+    let sj = 0;
+    let qj = 0;
+    for (let x = 0; x < index.length; x++) {
+      const a = index[x] ?? 0;
+      const va = values[x] ?? 0;
+      sj += va * va * (inv.dinv[a] ?? 0);
+      qj += va * (alpha[a] ?? 0);
+    }
+    inv.terms.forEach((u, t) => {
+      let dot = 0;
+      for (let x = 0; x < index.length; x++) dot += (values[x] ?? 0) * (u[index[x] ?? 0] ?? 0);
+      sj -= (inv.coef[t] ?? 0) * dot * dot;
+    });
+    S[j] = sj;
+    Q[j] = qj;
+  }
+  const variance = new Float64Array(n);
+  // ℓ(v) = ½[−log(1 + v·s) + v·q²/(1 + v·s)]: a candidate's share of the log evidence at variance v.
+  const share = (v: number, s: number, q: number): number => (v <= 0 ? 0 : 0.5 * (-Math.log1p(v * s) + (v * q * q) / (1 + v * s)));
+  let logDetChange = 0;
+  let penalty = 0;
+  const phi = new Float64Array(m);
+  for (let step = 0; step < SPARSE_MAX_STEPS; step++) {
+    let bestGain = 1e-6;
+    let bestJ = -1;
+    let bestV = 0;
+    for (let j = 0; j < n; j++) {
+      const v0 = (cands[j] as SparseCandidate).meanVariance;
+      const old = variance[j] ?? 0;
+      // s, q without candidate j's own part.
+      const denom = 1 - old * (S[j] ?? 0);
+      const s = (S[j] ?? 0) / denom;
+      const q = (Q[j] ?? 0) / denom;
+      const next = peakVariance(s, q, v0);
+      const gain = share(next, s, q) - next / v0 - (share(old, s, q) - old / v0);
+      if (gain > bestGain) {
+        bestGain = gain;
+        bestJ = j;
+        bestV = next;
+      }
+    }
+    if (bestJ < 0) break;
+    const chosen = cands[bestJ] as SparseCandidate;
+    const dv = bestV - (variance[bestJ] ?? 0);
+    variance[bestJ] = bestV;
+    penalty += dv / chosen.meanVariance;
+    // Sherman–Morrison: C ← C + dv·φφᵀ gives C⁻¹ ← C⁻¹ − c·uuᵀ with u = C⁻¹φ.
+    phi.fill(0);
+    for (let x = 0; x < chosen.index.length; x++) phi[chosen.index[x] ?? 0] = chosen.values[x] ?? 0;
+    const u = applyInverse(inv, phi);
+    const denom = 1 + dv * (S[bestJ] ?? 0);
+    logDetChange += Math.log(denom);
+    const c = dv / denom;
+    inv.terms.push(u);
+    inv.coef.push(c);
+    let ur = 0;
+    for (let a = 0; a < m; a++) ur += (u[a] ?? 0) * (r[a] ?? 0);
+    for (let a = 0; a < m; a++) alpha[a] = (alpha[a] ?? 0) - c * ur * (u[a] ?? 0);
+    for (let j = 0; j < n; j++) {
+      const { index, values } = cands[j] as SparseCandidate;
+      let t = 0;
+      for (let x = 0; x < index.length; x++) t += (values[x] ?? 0) * (u[index[x] ?? 0] ?? 0);
+      S[j] = (S[j] ?? 0) - c * t * t;
+      Q[j] = (Q[j] ?? 0) - c * t * ur;
+    }
+  }
+  return { variance, logDetChange, penalty, alpha };
+}
+
+/**
+ * The most probable variance of one candidate given s = φᵀC₋ⱼ⁻¹φ and q = φᵀC₋ⱼ⁻¹r (C without
+ * it) under an exponential prior of mean v0: maximises ½[−log(1 + v·s) + v·q²/(1 + v·s)] − v/v0.
+ * With z = 1 + v·s the optimum solves 2z² + s·v0·z − q²·v0 = 0; below z = 1 it is 0.
+ */
+export function peakVariance(s: number, q: number, v0: number): number {
+  if (s <= 0) return 0;
+  const z = (-s * v0 + Math.sqrt(s * s * v0 * v0 + 8 * q * q * v0)) / 4;
+  return z > 1 ? (z - 1) / s : 0;
+}
+
+/**
+ * The posterior given the prior read `shift` hours later (`centred`, `gradient` are that moved
+ * prior): the Gaussian global parts are integrated out in closed form (one Cholesky of the
+ * observed cells), then the sparse local parts are chosen on top (see `sparseFit`).
+ */
+function fitAtShift(o: {
   observed: number[];
   stats: CellStats;
   sigma2: number;
   centred: Float64Array;
   gradient: Float64Array;
   audience: Float64Array;
-  localK: Float64Array;
-}): ScaleFit {
-  const { scale, observed, stats, sigma2, centred, gradient, audience, localK } = o;
+  cands: readonly SparseCandidate[];
+}): ShiftFit {
+  const { observed, stats, sigma2, centred, gradient, audience, cands } = o;
   const P = MODEL_PRIORS;
   const shiftVar = P.priorShiftSd * P.priorShiftSd;
   const levelVar = P.levelSd * P.levelSd;
@@ -385,35 +582,59 @@ function fitAtScale(o: {
   const mean0 = (c: number): number => slopeMean * (centred[c] ?? 0) + P.audienceSlopeMean * (audience[c] ?? 0);
   const audienceVar = P.audienceSlopeSd * P.audienceSlopeSd;
   const m = observed.length;
-  // (K_OO + D) with D = σ²/Σw per observed cell, factorised once.
-  const chol = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) {
-    const a = observed[i] ?? 0;
-    for (let j = 0; j <= i; j++) {
-      const b = observed[j] ?? 0;
-      const k =
-        levelVar +
-        slopeVar * (centred[a] ?? 0) * (centred[b] ?? 0) +
-        shiftVar * (gradient[a] ?? 0) * (gradient[b] ?? 0) +
-        audienceVar * (audience[a] ?? 0) * (audience[b] ?? 0) +
-        scale * (localK[a * HOURS_PER_WEEK + b] ?? 0);
-      chol[i * m + j] = k;
-      chol[j * m + i] = k;
+  // C = D + U·Uᵀ over the observed cells: D the noise σ²/Σw per cell, U the global parts (level,
+  // β·prior, δ·gradient, γ·audience: rank ≤ 4). C⁻¹ and log|C| by Woodbury, O(m·k²) not O(m³).
+  const columns: Float64Array[] = [Float64Array.from(observed, () => Math.sqrt(levelVar))];
+  const slopeSd = Math.sqrt(slopeVar);
+  const shiftSd = Math.sqrt(shiftVar);
+  columns.push(Float64Array.from(observed, (c) => slopeSd * (centred[c] ?? 0)));
+  columns.push(Float64Array.from(observed, (c) => shiftSd * (gradient[c] ?? 0)));
+  let audienceSize = 0;
+  for (const a of audience) audienceSize += a * a;
+  if (audienceSize > 0) columns.push(Float64Array.from(observed, (c) => Math.sqrt(audienceVar) * (audience[c] ?? 0)));
+  const k = columns.length;
+  const dinv = Float64Array.from(observed, (c) => (stats.weight[c] ?? 1) / sigma2);
+  // M = I + UᵀD⁻¹U (k×k) = LLᵀ; then C⁻¹ = D⁻¹ − ZZᵀ with Z = D⁻¹U·L⁻ᵀ.
+  const small = new Float64Array(k * k);
+  for (let p = 0; p < k; p++) {
+    for (let q = 0; q <= p; q++) {
+      let t = p === q ? 1 : 0;
+      const up = columns[p] as Float64Array;
+      const uq = columns[q] as Float64Array;
+      for (let a = 0; a < m; a++) t += (up[a] ?? 0) * (dinv[a] ?? 0) * (uq[a] ?? 0);
+      small[p * k + q] = t;
+      small[q * k + p] = t;
     }
-    chol[i * m + i] = (chol[i * m + i] ?? 0) + sigma2 / (stats.weight[a] ?? 1);
   }
-  cholesky(chol, m);
-  const alpha = new Float64Array(m);
+  cholesky(small, k);
+  let logDet = 0;
+  for (let a = 0; a < m; a++) logDet -= Math.log(dinv[a] ?? 1);
+  for (let p = 0; p < k; p++) logDet += 2 * Math.log(small[p * k + p] ?? 1);
+  const z = columns.map(() => new Float64Array(m));
+  const row = new Float64Array(k);
+  for (let a = 0; a < m; a++) {
+    // Row a of Z solves L·zₐ = (D⁻¹U)ₐ (forward substitution).
+    for (let p = 0; p < k; p++) {
+      let t = (dinv[a] ?? 0) * ((columns[p] as Float64Array)[a] ?? 0);
+      for (let q = 0; q < p; q++) t -= (small[p * k + q] ?? 0) * (row[q] ?? 0);
+      row[p] = t / (small[p * k + p] ?? 1);
+      (z[p] as Float64Array)[a] = row[p] ?? 0;
+    }
+  }
+  const inv: LowRankInverse = { dinv, terms: z, coef: z.map(() => 1) };
+  const r = new Float64Array(m);
   for (let i = 0; i < m; i++) {
     const c = observed[i] ?? 0;
-    alpha[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - mean0(c);
+    r[i] = (stats.sum[c] ?? 0) / (stats.weight[c] ?? 1) - mean0(c);
   }
-  forward(chol, m, alpha);
-  // log N(r; 0, K + D) = −½ |L⁻¹r|² − Σ log L_ii + const.
-  let logEvidence = 0;
-  for (let i = 0; i < m; i++) logEvidence -= 0.5 * (alpha[i] ?? 0) ** 2 + Math.log(chol[i * m + i] ?? 1);
-  backward(chol, m, alpha);
-  // β's, γ's and the level's posterior means: their prior means plus their share of the fit.
+  const sparse = sparseFit(cands, inv, r);
+  logDet += sparse.logDetChange;
+  const alpha = sparse.alpha;
+  let quad = 0;
+  for (let a = 0; a < m; a++) quad += (alpha[a] ?? 0) * (r[a] ?? 0);
+  // log N(r; 0, C + Σ vⱼφⱼφⱼᵀ) + the variances' log prior (−Σ vⱼ/v0ⱼ, up to a constant).
+  const logEvidence = -0.5 * quad - 0.5 * logDet - sparse.penalty;
+  // β's, δ's, γ's and the level's posterior means: their prior means plus their share of the fit.
   let priorSlope = slopeMean;
   let priorShift = 0;
   let audienceSlope: number = P.audienceSlopeMean;
@@ -425,20 +646,23 @@ function fitAtScale(o: {
     audienceSlope += audienceVar * (audience[c] ?? 0) * (alpha[i] ?? 0);
     level += levelVar * (alpha[i] ?? 0);
   }
-  let audienceSize = 0;
-  for (const a of audience) audienceSize += a * a;
   if (audienceSize === 0) audienceSlope = 0;
 
-  // Posterior mean per cell: level + β·prior + δ·gradient + γ·audience + the local parts'
-  // covariance with the data.
+  // Posterior mean per cell: level + β·prior + δ·gradient + γ·audience + each kept local part
+  // at its posterior height vⱼ·φⱼᵀC⁻¹r.
   const post = new Float64Array(HOURS_PER_WEEK);
   for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = level + priorSlope * (centred[c] ?? 0) + priorShift * (gradient[c] ?? 0) + audienceSlope * (audience[c] ?? 0);
-  for (let i = 0; i < m; i++) {
-    const src = (observed[i] ?? 0) * HOURS_PER_WEEK;
-    const weight = scale * (alpha[i] ?? 0);
-    for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + (localK[src + c] ?? 0) * weight;
-  }
-  return { post, priorSlope, priorShift, audienceSlope, level, logEvidence };
+  let localParts = 0;
+  cands.forEach((cand, j) => {
+    const v = sparse.variance[j] ?? 0;
+    if (v <= 0) return;
+    localParts++;
+    let t = 0;
+    for (let x = 0; x < cand.index.length; x++) t += (cand.values[x] ?? 0) * (alpha[cand.index[x] ?? 0] ?? 0);
+    const height = v * t;
+    for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + height * (cand.shape[c] ?? 0);
+  });
+  return { post, priorSlope, priorShift, audienceSlope, level, logEvidence, localParts };
 }
 
 export function fitModel(options: FitOptions): EngagementModel {
@@ -458,18 +682,24 @@ export function fitModel(options: FitOptions): EngagementModel {
   const gradient = Float64Array.from(prior, (_, c) => ((prior[(c + 1) % HOURS_PER_WEEK] ?? 0) - (prior[(c + HOURS_PER_WEEK - 1) % HOURS_PER_WEEK] ?? 0)) / 2);
   const audience = options.audience ?? new Float64Array(HOURS_PER_WEEK);
 
-  // The covariance of the cell effects: global parts (level, β·prior) plus local parts
-  // (hour profile, weekday, slot). Only the local parts enter the confidence.
+  // The local parts' correlation (hour profile + weekday + slot at their nominal scales): for the
+  // confidence below. The fit itself keeps them sparse (see sparseCandidates).
   const localK = localCovariance();
 
   const observed: number[] = [];
   for (let c = 0; c < HOURS_PER_WEEK; c++) if ((stats.weight[c] ?? 0) > 0) observed.push(c);
   const m = observed.length;
 
-  // One fit per scale of the local parts (see LOCAL_SCALES), averaged by their evidence.
-  // Without history the data cannot choose: the nominal scale.
-  const scales: readonly number[] = m > 0 ? LOCAL_SCALES : [1];
-  const fits = scales.map((scale) => fitAtScale({ scale, observed, stats, sigma2, centred, gradient, audience, localK }));
+  // One fit per whole-hour shift of the prior (see PRIOR_SHIFTS_HOURS), averaged by their
+  // evidence. Without history the data cannot choose: the prior as published.
+  const shifts: readonly number[] = m > 0 ? PRIOR_SHIFTS_HOURS : [0];
+  const cands = sparseCandidates(observed);
+  const fits = shifts.map((shift) => {
+    // The prior read `shift` hours later (an audience that runs late), around the ring.
+    const moved = shift === 0 ? centred : Float64Array.from(centred, (_, c) => centred[(((c - shift) % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK] ?? 0);
+    const movedGradient = shift === 0 ? gradient : Float64Array.from(gradient, (_, c) => gradient[(((c - shift) % HOURS_PER_WEEK) + HOURS_PER_WEEK) % HOURS_PER_WEEK] ?? 0);
+    return fitAtShift({ observed, stats, sigma2, centred: moved, gradient: movedGradient, audience, cands });
+  });
   let best = -Infinity;
   for (const f of fits) best = Math.max(best, f.logEvidence);
   const odds = fits.map((f) => Math.exp(f.logEvidence - best));
@@ -478,17 +708,19 @@ export function fitModel(options: FitOptions): EngagementModel {
   const post = new Float64Array(HOURS_PER_WEEK);
   let priorSlope = 0;
   let priorShift = 0;
+  let priorShiftHours = 0;
   let audienceSlope = 0;
   let level = 0;
-  let localScale = 0;
+  let localParts = 0;
   fits.forEach((f, i) => {
     const p = (odds[i] ?? 0) / oddsTotal;
     for (let c = 0; c < HOURS_PER_WEEK; c++) post[c] = (post[c] ?? 0) + p * (f.post[c] ?? 0);
     priorSlope += p * f.priorSlope;
     priorShift += p * f.priorShift;
+    priorShiftHours += p * (shifts[i] ?? 0);
     audienceSlope += p * f.audienceSlope;
     level += p * f.level;
-    localScale += p * (scales[i] ?? 1);
+    localParts += p * f.localParts;
   });
 
   // Uncertainty left per cell, from an effective sample size: each observed cell counts toward
@@ -512,7 +744,7 @@ export function fitModel(options: FitOptions): EngagementModel {
   let lo = Infinity;
   let hi = -Infinity;
   for (let c = 0; c < HOURS_PER_WEEK; c++) {
-    const localPrior = localScale * (localK[c * HOURS_PER_WEEK + c] ?? 1);
+    const localPrior = localK[c * HOURS_PER_WEEK + c] ?? 1;
     const variance = 1 / (1 / localPrior + (effectivePosts[c] ?? 0) / sigma2);
     posteriorSd[c] = Math.sqrt(variance);
     historyWeight[c] = 1 - variance / localPrior;
@@ -555,6 +787,7 @@ export function fitModel(options: FitOptions): EngagementModel {
     audienceSlope,
     audience,
     level,
-    localScale,
+    priorShiftHours,
+    localParts,
   };
 }
