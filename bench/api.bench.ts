@@ -3,7 +3,9 @@
  *   - GET /health on a bare Fastify route (same handler, none of the API's hooks) and on the full
  *     stack (request id, auth lookup when a bearer is sent, rate limiter, metrics), anonymous
  *     and with an API key, and the full stack with its one request log line per request (as
- *     `npm run server` runs), all interleaved in slices so passing load falls on each alike;
+ *     `npm run server` runs), all interleaved in 1 s slices (16 rounds) so passing load falls on
+ *     each alike; the cost is reported from the totals and as the median of the rounds' paired
+ *     costs, and the target is judged on both;
  *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
  *   - POST /api/v1/scheduling/calendar with one item and a fresh Idempotency-Key per request.
  * The server runs in its own process so autocannon does not share its event loop.
@@ -18,12 +20,14 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import autocannon, { type Options, type Result } from 'autocannon';
 
-const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 8);
+const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 16);
 const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
-const INTERLEAVED_ROUNDS = 4;
+const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 16);
 
 interface Figures {
   req_per_s: number;
+  /** Interleaved variants: req/s in each round, in order (rounds pair the variants in time). */
+  round_req_per_s?: number[];
   /** Server process CPU time per request (user + system); null where /proc is missing. */
   server_cpu_ms_per_request: number | null;
   p50_ms: number;
@@ -80,14 +84,16 @@ async function measure(name: string, options: Omit<Options, 'duration' | 'connec
  */
 async function measureInterleaved(variants: { name: string; options: Omit<Options, 'duration' | 'connections'> }[]): Promise<Figures[]> {
   for (const variant of variants) await autocannon({ ...variant.options, connections: CONNECTIONS, duration: 1 });
-  const totals = variants.map(() => ({ requests: 0, seconds: 0, cpuMs: 0 as number | null, p50: [] as number[], p99: 0, non2xx: 0, errors: 0 }));
+  const totals = variants.map(() => ({ requests: 0, seconds: 0, cpuMs: 0 as number | null, p50: [] as number[], p99: 0, non2xx: 0, errors: 0, rounds: [] as number[] }));
   for (let round = 0; round < INTERLEAVED_ROUNDS; round++) {
     for (const [index, variant] of variants.entries()) {
       const total = totals[index]!;
       const cpuBefore = serverCpuMs();
       const started = performance.now();
       const raw = await autocannon({ ...variant.options, connections: CONNECTIONS, duration: DURATION_S / INTERLEAVED_ROUNDS });
-      total.seconds += (performance.now() - started) / 1000;
+      const seconds = (performance.now() - started) / 1000;
+      total.seconds += seconds;
+      total.rounds.push(Math.round(raw.requests.total / seconds));
       const cpuAfter = serverCpuMs();
       total.cpuMs = total.cpuMs === null || cpuBefore === null || cpuAfter === null ? null : total.cpuMs + cpuAfter - cpuBefore;
       total.requests += raw.requests.total;
@@ -102,6 +108,7 @@ async function measureInterleaved(variants: { name: string; options: Omit<Option
     const p50 = [...total.p50].sort((a, b) => a - b)[Math.floor(total.p50.length / 2)] ?? 0;
     return report(variant.name, {
       req_per_s: Math.round(total.requests / total.seconds),
+      round_req_per_s: total.rounds,
       server_cpu_ms_per_request: total.cpuMs === null || total.requests === 0 ? null : Math.round((total.cpuMs / total.requests) * 1000) / 1000,
       p50_ms: p50,
       p99_ms: total.p99,
@@ -149,6 +156,13 @@ export default async function run(): Promise<Record<string, unknown>> {
     });
 
     const cost = (full: Figures) => Math.round((1 - full.req_per_s / bareHealth.req_per_s) * 1000) / 10;
+    // The same cost round by round (each round's slices are adjacent in time, so load from
+    // elsewhere falls on both alike), then the median round: robust to a round that met a burst.
+    const pairedCost = (full: Figures) => {
+      const rounds = (full.round_req_per_s ?? []).map((rps, round) => 1 - rps / (bareHealth.round_req_per_s?.[round] ?? Number.NaN)).sort((a, b) => a - b);
+      const median = rounds.length % 2 ? rounds[(rounds.length - 1) / 2]! : ((rounds[rounds.length / 2 - 1] ?? 0) + (rounds[rounds.length / 2] ?? 0)) / 2;
+      return { median_pct: Math.round(median * 1000) / 10, min_pct: Math.round((rounds[0] ?? 0) * 1000) / 10, max_pct: Math.round((rounds.at(-1) ?? 0) * 1000) / 10 };
+    };
     // Throughput on /health is bounded by the load generator sharing two cores with the server,
     // so the server's CPU per request is reported too: the stack's own cost, whatever the client.
     const cpuCost = (full: Figures) =>
@@ -157,7 +171,7 @@ export default async function run(): Promise<Record<string, unknown>> {
         : Math.round((full.server_cpu_ms_per_request / bareHealth.server_cpu_ms_per_request - 1) * 1000) / 10;
     return {
       load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} slices of ${DURATION_S / INTERLEAVED_ROUNDS} s each`, storage: 'sqlite (temp dir)', server: 'separate process', rate_limiter: 'on (limit 1e9/min)' },
+      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} rounds of ${DURATION_S / INTERLEAVED_ROUNDS} s per variant`, storage: 'sqlite (temp dir)', server: 'separate process', rate_limiter: 'on (limit 1e9/min)' },
       bare_health: bareHealth,
       full_health: fullHealth,
       full_health_request_logged: loggedHealth,
@@ -167,6 +181,9 @@ export default async function run(): Promise<Record<string, unknown>> {
       middleware_cost_pct_health: cost(fullHealth),
       middleware_cost_pct_health_request_logged: cost(loggedHealth),
       middleware_cost_pct_health_with_api_key: cost(fullHealthAuth),
+      middleware_cost_pct_health_by_round: pairedCost(fullHealth),
+      middleware_cost_pct_health_request_logged_by_round: pairedCost(loggedHealth),
+      middleware_cost_pct_health_with_api_key_by_round: pairedCost(fullHealthAuth),
       middleware_cpu_overhead_pct_health: cpuCost(fullHealth),
       middleware_cpu_overhead_pct_health_request_logged: cpuCost(loggedHealth),
       middleware_cpu_overhead_pct_health_with_api_key: cpuCost(fullHealthAuth),
@@ -175,8 +192,9 @@ export default async function run(): Promise<Record<string, unknown>> {
         post_calendar_p99_ms_max: 50,
         health_middleware_cost_pct_max: 25,
         post_calendar_met: postCalendar.req_per_s >= 500 && postCalendar.p99_ms < 50,
-        // Judged with request logging on, as `npm run server` runs (the embedded engine logs nothing).
-        health_cost_met: cost(loggedHealth) <= 25,
+        // Judged with request logging on, as `npm run server` runs (the embedded engine logs nothing),
+        // and on both estimates: totals over all rounds and the median round.
+        health_cost_met: cost(loggedHealth) <= 25 && pairedCost(loggedHealth).median_pct <= 25,
       },
     };
   } finally {
