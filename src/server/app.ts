@@ -70,13 +70,6 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     // Closing waits for in-flight requests; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
   });
-  if (logStream) {
-    // pino flushes its destinations when the process exits; a server closed without exiting
-    // (embedded, tests) flushes here.
-    app.addHook('onClose', async () => {
-      logStream.close();
-    });
-  }
   installErrorHandling(app);
   const httpOptions = resolveHttpOptions(options);
   const metrics = createHttpMetrics();
@@ -105,6 +98,8 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
       closed = true;
       await app.close();
       await storage.close();
+      // Last, so the lines written while closing (leases released, streams ended) are out too.
+      await logStream?.close();
     },
   };
 }
