@@ -175,12 +175,21 @@ export const requestLogSerializers = {
   res: (reply: { statusCode: number }) => ({ statusCode: reply.statusCode }),
 };
 
+/**
+ * The response time in ms, to the microsecond: the full double (0.018757999999252206) says
+ * nothing more, and turning it into its 17 digits took ~0.9 µs per line (measured in the server).
+ */
+function responseTimeOf(reply: FastifyReply): number {
+  return Math.round(reply.elapsedTime * 1000) / 1000;
+}
+
 /** `,"req":{…},"res":{…},"responseTime":…` exactly as pino writes them with the serializers above. */
 function requestProperties(request: FastifyRequest, reply: FastifyReply): string {
   const remoteAddress = request.ip;
-  const responseTime = reply.elapsedTime;
+  const responseTime = responseTimeOf(reply);
   return (
-    `,"req":{"method":${JSON.stringify(request.method)},"url":${JSON.stringify(request.url)}` +
+    // The method is an HTTP token (Node's parser refuses anything else): nothing to escape.
+    `,"req":{"method":"${request.method}","url":${JSON.stringify(request.url)}` +
     (remoteAddress === undefined ? '' : `,"remoteAddress":${JSON.stringify(remoteAddress)}`) +
     `},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(responseTime) ? responseTime : null}`
   );
@@ -194,7 +203,7 @@ export class OneLineRequestLog extends LogController {
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
     const log = reply.log;
     if (error) {
-      log.error({ req: request, res: reply, err: error, responseTime: reply.elapsedTime }, 'request errored');
+      log.error({ req: request, res: reply, err: error, responseTime: responseTimeOf(reply) }, 'request errored');
       return;
     }
     if (log instanceof LazyRequestLogger && log.isLazy) {
@@ -205,7 +214,7 @@ export class OneLineRequestLog extends LogController {
         return;
       }
     }
-    log.info({ req: request, res: reply, responseTime: reply.elapsedTime }, 'request completed');
+    log.info({ req: request, res: reply, responseTime: responseTimeOf(reply) }, 'request completed');
   }
 }
 
