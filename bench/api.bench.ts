@@ -8,11 +8,12 @@
  *     costs, and the target is judged on both;
  *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
  *   - POST /api/v1/scheduling/calendar with one item and a fresh Idempotency-Key per request.
- * The server runs in its own process so autocannon does not share its event loop.
+ * Each variant's server runs in a process of its own (bench/support/api-server.ts), as
+ * `npm run server` runs one server per process, and apart from autocannon's event loop.
  * Targets (docs/api.md): POST /calendar ≥ 500 req/s with p99 < 50 ms; the full stack on /health
  * costs ≤ 25 % of bare throughput. This file measures and reports; it does not assert.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -21,6 +22,7 @@ import os from 'node:os';
 import autocannon, { type Options, type Result } from 'autocannon';
 
 const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 16);
+const SINGLE_DURATION_S = 8;
 const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
 const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 16);
 
@@ -37,10 +39,8 @@ interface Figures {
   errors: number;
 }
 
-let serverPid = 0;
-
-/** CPU time of the server process so far, in ms (Linux /proc; clock ticks are 100 Hz there). */
-function serverCpuMs(): number | null {
+/** CPU time of a server process so far, in ms (Linux /proc; clock ticks are 100 Hz there). */
+function serverCpuMs(serverPid: number): number | null {
   try {
     const fields = readFileSync(`/proc/${serverPid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
     return (Number(fields[11]) + Number(fields[12])) * 10;
@@ -68,12 +68,19 @@ function report(name: string, result: Figures): Figures {
   return result;
 }
 
-async function measure(name: string, options: Omit<Options, 'duration' | 'connections'>): Promise<Figures> {
+interface Variant {
+  name: string;
+  /** The server process answering it. */
+  pid: number;
+  options: Omit<Options, 'duration' | 'connections'>;
+}
+
+async function measure({ name, pid, options }: Variant): Promise<Figures> {
   // A short warm-up so JIT and SQLite caches are not part of the figure.
   await autocannon({ ...options, connections: CONNECTIONS, duration: 1 });
-  const cpuBefore = serverCpuMs();
-  const raw = await autocannon({ ...options, connections: CONNECTIONS, duration: DURATION_S });
-  const cpuAfter = serverCpuMs();
+  const cpuBefore = serverCpuMs(pid);
+  const raw = await autocannon({ ...options, connections: CONNECTIONS, duration: SINGLE_DURATION_S });
+  const cpuAfter = serverCpuMs(pid);
   return report(name, figures(raw, cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore));
 }
 
@@ -82,19 +89,23 @@ async function measure(name: string, options: Omit<Options, 'duration' | 'connec
  * from elsewhere on the machine, which comes and goes over seconds, falls on all of them alike
  * rather than on whichever ran during it. Totals over the slices; p99 is the worst slice's.
  */
-async function measureInterleaved(variants: { name: string; options: Omit<Options, 'duration' | 'connections'> }[]): Promise<Figures[]> {
+async function measureInterleaved(variants: Variant[]): Promise<Figures[]> {
   for (const variant of variants) await autocannon({ ...variant.options, connections: CONNECTIONS, duration: 1 });
   const totals = variants.map(() => ({ requests: 0, seconds: 0, cpuMs: 0 as number | null, p50: [] as number[], p99: 0, non2xx: 0, errors: 0, rounds: [] as number[] }));
   for (let round = 0; round < INTERLEAVED_ROUNDS; round++) {
-    for (const [index, variant] of variants.entries()) {
+    // Each round starts one variant later: a slice pays for garbage and timers left by the one
+    // before it, so a fixed order would favour or penalise the same variant every round.
+    for (let turn = 0; turn < variants.length; turn++) {
+      const index = (round + turn) % variants.length;
+      const variant = variants[index]!;
       const total = totals[index]!;
-      const cpuBefore = serverCpuMs();
+      const cpuBefore = serverCpuMs(variant.pid);
       const started = performance.now();
       const raw = await autocannon({ ...variant.options, connections: CONNECTIONS, duration: DURATION_S / INTERLEAVED_ROUNDS });
       const seconds = (performance.now() - started) / 1000;
       total.seconds += seconds;
-      total.rounds.push(Math.round(raw.requests.total / seconds));
-      const cpuAfter = serverCpuMs();
+      total.rounds[round] = Math.round(raw.requests.total / seconds);
+      const cpuAfter = serverCpuMs(variant.pid);
       total.cpuMs = total.cpuMs === null || cpuBefore === null || cpuAfter === null ? null : total.cpuMs + cpuAfter - cpuBefore;
       total.requests += raw.requests.total;
       total.p50.push(raw.latency.p50);
@@ -119,26 +130,50 @@ async function measureInterleaved(variants: { name: string; options: Omit<Option
   });
 }
 
-export default async function run(): Promise<Record<string, unknown>> {
+interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  apiKey: string;
+}
+
+/**
+ * On this 2-core machine the servers share core 0 and the load generator (this process) keeps
+ * core 1: left to the scheduler, the answering server and autocannon sometimes shared a core,
+ * and the same build measured 29–44 µs of CPU per bare request from one run to the next.
+ */
+const PINNED = process.env.API_BENCH_PIN !== '0' && os.cpus().length === 2 && spawnSync('taskset', ['-p', '-c', '1', String(process.pid)]).status === 0;
+
+async function startServer(variant: 'bare' | 'full' | 'logged'): Promise<ServerProcess> {
   const script = fileURLToPath(new URL('./support/api-server.ts', import.meta.url));
+  const args = ['--import', 'tsx', script, variant];
+  const child = PINNED
+    ? spawn('taskset', ['-c', '0', process.execPath, ...args], { stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const { url, apiKey } = JSON.parse(line) as { url: string; apiKey: string };
+  return { child, url, apiKey };
+}
+
+export default async function run(): Promise<Record<string, unknown>> {
   // Other work on the machine skews every figure here; the load average is recorded with them.
   const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  serverPid = child.pid ?? 0;
+  const servers: ServerProcess[] = [];
   try {
-    const [line] = (await once(createInterface({ input: child.stdout }), 'line')) as [string];
-    const { fullUrl, loggedUrl, bareUrl, apiKey } = JSON.parse(line) as { fullUrl: string; loggedUrl: string; bareUrl: string; apiKey: string };
-    const auth = { authorization: `Bearer ${apiKey}` };
+    const [bare, full, logged] = (await Promise.all((['bare', 'full', 'logged'] as const).map(startServer))) as [ServerProcess, ServerProcess, ServerProcess];
+    servers.push(bare, full, logged);
+    const auth = { authorization: `Bearer ${full.apiKey}` };
+    const pid = (server: ServerProcess): number => server.child.pid ?? 0;
 
     const [bareHealth, fullHealth, loggedHealth, fullHealthAuth] = (await measureInterleaved([
-      { name: 'bare GET /health', options: { url: `${bareUrl}/health` } },
-      { name: 'full GET /health', options: { url: `${fullUrl}/health` } },
-      { name: 'full GET /health, logged', options: { url: `${loggedUrl}/health` } },
-      { name: 'full GET /health (API key)', options: { url: `${fullUrl}/health`, headers: auth } },
+      { name: 'bare GET /health', pid: pid(bare), options: { url: `${bare.url}/health` } },
+      { name: 'full GET /health', pid: pid(full), options: { url: `${full.url}/health` } },
+      { name: 'full GET /health, logged', pid: pid(logged), options: { url: `${logged.url}/health` } },
+      { name: 'full GET /health (API key)', pid: pid(full), options: { url: `${full.url}/health`, headers: auth } },
     ])) as [Figures, Figures, Figures, Figures];
-    const recommendations = await measure('GET /recommendations', {
-      url: `${fullUrl}/api/v1/scheduling/recommendations?platforms=youtube,tiktok&target_count=10`,
-      headers: auth,
+    const recommendations = await measure({
+      name: 'GET /recommendations',
+      pid: pid(full),
+      options: { url: `${full.url}/api/v1/scheduling/recommendations?platforms=youtube,tiktok&target_count=10`, headers: auth },
     });
     let sequence = 0;
     const runId = Date.now().toString(36);
@@ -147,12 +182,16 @@ export default async function run(): Promise<Record<string, unknown>> {
       timezone: 'America/New_York',
       items: [{ content_id: 'bench_video', platform: 'youtube', scheduled_time: '2026-12-01T18:00:00Z' }],
     });
-    const postCalendar = await measure('POST /calendar (1 item)', {
-      url: `${fullUrl}/api/v1/scheduling/calendar`,
-      method: 'POST',
-      headers: { ...auth, 'content-type': 'application/json' },
-      body: createBody,
-      setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `bench_${runId}_${++sequence}` } }),
+    const postCalendar = await measure({
+      name: 'POST /calendar (1 item)',
+      pid: pid(full),
+      options: {
+        url: `${full.url}/api/v1/scheduling/calendar`,
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: createBody,
+        setupRequest: (request) => ({ ...request, headers: { ...request.headers, 'idempotency-key': `bench_${runId}_${++sequence}` } }),
+      },
     });
 
     const cost = (full: Figures) => Math.round((1 - full.req_per_s / bareHealth.req_per_s) * 1000) / 10;
@@ -171,7 +210,7 @@ export default async function run(): Promise<Record<string, unknown>> {
         : Math.round((full.server_cpu_ms_per_request / bareHealth.server_cpu_ms_per_request - 1) * 1000) / 10;
     return {
       load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} rounds of ${DURATION_S / INTERLEAVED_ROUNDS} s per variant`, storage: 'sqlite (temp dir)', server: 'separate process', rate_limiter: 'on (limit 1e9/min)' },
+      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} rounds of ${DURATION_S / INTERLEAVED_ROUNDS} s per variant`, storage: 'sqlite (temp dir)', servers: 'one process per variant (bare, full, logged), as in production', pinned: PINNED ? 'servers on core 0, load generator on core 1' : 'no', rate_limiter: 'on (limit 1e9/min)' },
       bare_health: bareHealth,
       full_health: fullHealth,
       full_health_request_logged: loggedHealth,
@@ -198,7 +237,11 @@ export default async function run(): Promise<Record<string, unknown>> {
       },
     };
   } finally {
-    child.kill('SIGTERM');
-    await once(child, 'exit').catch(() => undefined);
+    await Promise.all(
+      servers.map(async ({ child }) => {
+        child.kill('SIGTERM');
+        if (child.exitCode === null) await once(child, 'exit').catch(() => undefined);
+      }),
+    );
   }
 }

@@ -1,9 +1,13 @@
 /**
- * The API bench's server process: the full Cadence server (SQLite in a temp dir) and a bare
- * Fastify instance serving the same /health handler without any of the API's hooks. Runs apart
- * from autocannon so the load generator does not share the server's event loop.
- * A second full server logs every request to a file, as `npm run server` does to stdout.
- * Prints one JSON line {fullUrl, loggedUrl, bareUrl, apiKey} on stdout, then serves until SIGTERM.
+ * One API bench server process, as `npm run server` runs one server per process:
+ *   bare    a bare Fastify instance serving the same /health handler without any of the API's
+ *           hooks (a full server is built alongside for the handler's storage, and serves nothing);
+ *   full    the full Cadence server (SQLite in a temp dir), no request log (the embedded engine);
+ *   logged  the same with one request log line per request, written to a file.
+ * One variant per process, because several servers in one process share Fastify's and our code
+ * with several Request/Reply shapes, which slows every one of them (polymorphic property access)
+ * in a way a real deployment never sees.
+ * Prints one JSON line {url, apiKey} on stdout, then serves until SIGTERM.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,40 +17,45 @@ import { createServer } from '../../src/server/app';
 import { healthRoutes } from '../../src/server/routes/health';
 import { createAccountWithKey } from '../../src/server/storage/accounts';
 
-async function main(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'cadence-api-bench-'));
+type Variant = 'bare' | 'full' | 'logged';
+
+async function main(variant: Variant): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `cadence-api-bench-${variant}-`));
   // The rate limiter stays in the path (its cost is part of the stack) with a limit no bench reaches.
-  const server = await createServer({ dataDir, logger: false, rateLimit: { limit: 1e9, windowMs: 60_000 } });
-  const { apiKey } = await createAccountWithKey(server.context.storage.db);
-  const fullUrl = await server.listen(0);
-  // The same stack as `npm run server` runs it: one request log line per request, into a file.
-  const loggedDir = mkdtempSync(join(tmpdir(), 'cadence-api-bench-logged-'));
-  const logged = await createServer({
-    dataDir: loggedDir,
-    logger: { level: 'info' },
-    logDestination: join(loggedDir, 'server.log'),
+  const server = await createServer({
+    dataDir,
+    logger: variant === 'logged' ? { level: 'info' } : false,
+    logDestination: join(dataDir, 'server.log'),
     rateLimit: { limit: 1e9, windowMs: 60_000 },
   });
-  const loggedUrl = await logged.listen(0);
+  const { apiKey } = await createAccountWithKey(server.context.storage.db);
+  let url: string;
   const bare = Fastify({ logger: false });
-  healthRoutes(bare, server.context);
-  await bare.listen({ port: 0, host: '127.0.0.1' });
-  const address = bare.server.address();
-  const bareUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  process.stdout.write(`${JSON.stringify({ fullUrl, loggedUrl, bareUrl, apiKey })}\n`);
+  if (variant === 'bare') {
+    healthRoutes(bare, server.context);
+    await bare.listen({ port: 0, host: '127.0.0.1' });
+    const address = bare.server.address();
+    url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  } else {
+    url = await server.listen(0);
+  }
+  process.stdout.write(`${JSON.stringify({ url, apiKey })}\n`);
   const stop = async () => {
     await bare.close();
     await server.close();
-    await logged.close();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(loggedDir, { recursive: true, force: true });
     process.exit(0);
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
 }
 
-main().catch((error: unknown) => {
+const variant = process.argv[2];
+if (variant !== 'bare' && variant !== 'full' && variant !== 'logged') {
+  process.stderr.write('usage: api-server.ts bare|full|logged\n');
+  process.exit(2);
+}
+main(variant).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
