@@ -5,8 +5,8 @@
  * A response that failed on the socket is still logged, at error level.
  *
  * Why this file does more than configure pino: the line is written for every request, and pino's
- * general path (a child logger per request, serializers, a property walk) is several times the
- * work of the line itself on a request as cheap as `GET /health` (docs/api.md, performance).
+ * general path (a child logger per request, serializers, a walk over the logged object) does
+ * work this one fixed line does not need, on requests as cheap as `GET /health` (docs/api.md).
  * So a request's logger is created lazily, only when something logs during the request, and
  * the completion line is assembled from pino's own pieces (level label, time, base bindings,
  * end of line), byte for byte what `child.info({req, res, responseTime}, msg)` writes
