@@ -5,8 +5,8 @@
  *   full    the full Cadence server (SQLite in a temp dir), no request log (the embedded engine);
  *   logged  the same with one request log line per request, written to a file.
  * One variant per process, because several servers in one process share Fastify's and our code
- * with several Request/Reply shapes, which slows every one of them (polymorphic property access)
- * in a way a real deployment never sees.
+ * with several Request/Reply shapes (polymorphic property access), which a real deployment
+ * never sees.
  * Prints one JSON line {url, apiKey} on stdout, then serves until SIGTERM.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
