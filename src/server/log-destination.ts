@@ -20,8 +20,6 @@ const CLOSE_WAIT_MS = 10_000;
 
 export interface LogDestination {
   write(line: string): void;
-  /** Writes everything gathered so far, synchronously (close, exit). */
-  flushSync(): void;
   /** Writes everything, in order, and stops listening for process exit; resolves once it is out. */
   close(): Promise<void>;
 }
@@ -75,14 +73,6 @@ export function bufferedLogDestination(dest: number | string, maxBytes: number):
         timer = setTimeout(handOver, BATCH_DELAY_MS);
         // A quiet server still exits: the exit hook writes what is left.
         timer.unref();
-      }
-    },
-    flushSync() {
-      handOver();
-      try {
-        sonic.flushSync();
-      } catch {
-        // Nothing buffered, or the destination not open yet / already gone: nothing to save now.
       }
     },
     close() {
