@@ -2,7 +2,7 @@
  * Builds the Scheduling API server from its parts. The desktop app embeds it (default engine)
  * and `npm run server` runs it standalone; both call `createServer`.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LIMITS } from '../shared/api/resources';
 import type { ServerClock, ServerContext } from './context';
@@ -13,7 +13,7 @@ import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
-import { OneLineRequestLog, SilentRequestLog, requestChildLogger, requestLogSerializers } from './http/request-log';
+import { OneLineRequestLog, SilentRequestLog, createServerLogger } from './http/request-log';
 import { bufferedLogDestination } from './log-destination';
 import { accountRoutes } from './routes/account';
 import { apiRoutes } from './routes/api';
@@ -46,6 +46,20 @@ export interface CadenceServer {
   close(): Promise<void>;
 }
 
+/**
+ * Request ids: the client's X-Request-Id when it is a plain token, else `req_` + a random prefix
+ * for this server + a counter. Unique across processes and restarts like a UUID, without
+ * drawing random bytes for every request (randomUUID showed in the /health profile).
+ */
+function requestIds(): (request: { headers: Record<string, string | string[] | undefined> }) => string {
+  const prefix = `req_${randomBytes(9).toString('base64url')}`;
+  let counter = 0;
+  return (request) => {
+    const given = request.headers['x-request-id'];
+    return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : prefix + (++counter).toString(36);
+  };
+}
+
 export async function createServer(options: ServerOptions): Promise<CadenceServer> {
   const storage: Storage = await openStorage(options);
   const context: ServerContext = {
@@ -54,27 +68,26 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     version: SERVER_VERSION,
     events: new LocalEventBus(),
   };
-  // Logs go to stdout in batches (a write per line costs every request), written synchronously so
-  // that close and exit flush them all, in order (log-destination.ts).
+  // Logs go to stdout in batches (a write per line costs every request), written asynchronously
+  // and all written, in order, by close (log-destination.ts).
   const logStream = options.logger ? bufferedLogDestination(options.logDestination ?? 1, LOG_BUFFER_MAX_BYTES) : null;
+  const logger = logStream ? createServerLogger(typeof options.logger === 'object' ? options.logger.level : 'info', logStream) : null;
   const app = Fastify({
-    logger: logStream ? { level: typeof options.logger === 'object' ? options.logger.level : 'info', stream: logStream, serializers: requestLogSerializers } : false,
-    logController: logStream ? new OneLineRequestLog() : new SilentRequestLog(),
-    // Without a logger Fastify skips making a child per request, unless a factory is given.
-    ...(logStream ? { childLoggerFactory: requestChildLogger } : {}),
+    // Fastify's own logger would build and validate a child logger for every request: the HTTP
+    // layer gives each request a lazy one instead (http/request-log.ts), and app.log is ours.
+    logger: false,
+    logController: logger ? new OneLineRequestLog(logger) : new SilentRequestLog(),
     bodyLimit: LIMITS.maxBodyBytes,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[\w.-]{1,100}$/.test(given) ? given : `req_${randomUUID()}`;
-    },
+    genReqId: requestIds(),
     // Closing waits for in-flight requests; idle keep-alive sockets are dropped at once.
     forceCloseConnections: 'idle',
   });
+  if (logger) app.log = logger;
   installErrorHandling(app);
   const httpOptions = resolveHttpOptions(options);
   const metrics = createHttpMetrics();
-  installHttpLayer(app, context, httpOptions, metrics, Boolean(logStream));
-  // Registers @fastify/websocket, which must come before the other routes.
+  installHttpLayer(app, context, httpOptions, metrics, logger);
+  // The WebSocket routes, with @fastify/websocket in a scope of their own.
   await registerLiveUpdates(app, context, { live: options.live, databaseUrl: options.databaseUrl, registry: metrics.registry });
   healthRoutes(app, context);
   installMetrics(app, metrics);

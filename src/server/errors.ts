@@ -84,7 +84,9 @@ export function installErrorHandling(app: FastifyInstance): void {
     request.log.error({ err: raw }, 'unhandled error');
     return sendError(reply, request, new ApiError('internal', 'internal error'));
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(reply, request, new ApiError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`)),
-  );
+}
+
+/** The 404 answer; the HTTP layer installs it with its request hook (http/index.ts). */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendError(reply, request, new ApiError('not_found', `no route for ${request.method} ${request.url.split('?')[0]}`));
 }

@@ -1,7 +1,9 @@
 /**
  * The API's cross-cutting HTTP behaviour, in lifecycle order:
- *   onRequest   resolve the bearer credential → rate limit (account or IP) → 401/503 if the
- *               route requires credentials (a route-level hook, so the route is known)
+ *   onRequest   request id header and logger → resolve the bearer credential → rate limit
+ *               (account or IP) → 401/503 if the route requires credentials; one route-level
+ *               hook per route (and the 404 handler's), so the route is known and no other
+ *               hook runs before it
  *   (parse)     JSON bodies keep their raw bytes
  *   preHandler  request signature (keys with a secret) → Idempotency-Key lock (POST)
  *   onSend      store the idempotent response before the client sees it
@@ -9,8 +11,10 @@
  * Hooks take callbacks and go asynchronous only when there is I/O to wait for.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type pino from 'pino';
 import type { ServerContext } from '../context';
-import { ApiError, sendError } from '../errors';
+import { ApiError, notFoundHandler, sendError } from '../errors';
 import { purgeExpiredTokens, type Principal } from '../storage/tokens';
 import { beginIdempotent, finishIdempotent, idempotencyKeyOf, purgeExpiredIdempotencyKeys, releaseIdempotent } from './idempotency';
 import { installCors } from './cors';
@@ -19,7 +23,8 @@ import { principalCacheFor } from './principal-cache';
 import type { ResolvedHttpOptions } from './options';
 import { MemoryRateLimiter, SharedRateLimiter, purgeExpiredRateLimitWindows, setRateLimitHeaders, type RateDecision } from './rate-limit';
 import { installRawJsonParser } from './raw-body';
-import { routeInfoFor } from './request';
+import { RequestLogger } from './request-log';
+import { routeInfoFor, type RouteInfo } from './request';
 import { purgeExpiredSignatures, verifySignature } from './signing';
 
 export function bearerToken(authorization: string | undefined): string | null {
@@ -32,28 +37,19 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return value === undefined ? [] : Array.isArray(value) ? value : [value];
 }
 
-export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics, logRequests: boolean): void {
+export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, options: ResolvedHttpOptions, metrics: HttpMetrics, logger: pino.Logger | null): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('idempotency', null);
   app.decorateRequest('routeInfo', null);
   app.decorateRequest('credentialsUnavailable', false);
-  // Before any route is added (CORS adds one): every route gets its RouteInfo, and protected
-  // routes their credential check, signature and Idempotency-Key hooks, as route-level hooks
-  // (after the global ones, so the route is known). Public routes (health, metrics) thus skip
-  // the preHandler and onSend phases altogether.
+  // Before any route is added (CORS adds one): every route gets the request hook with its
+  // RouteInfo, and protected routes their signature and Idempotency-Key hooks, as route-level
+  // hooks. Public routes (health, metrics) thus skip the preHandler and onSend phases altogether.
   app.addHook('onRoute', (route) => {
     const info = routeInfoFor(route.url, route.config);
-    const hook: onRequestHookHandler = info.protected
-      ? (request, reply, done) => {
-          request.routeInfo = info;
-          authorize(request, reply, done);
-        }
-      : (request, _reply, done) => {
-          request.routeInfo = info;
-          done();
-        };
+    const isWebSocket = Boolean((route as { websocket?: boolean }).websocket ?? (route as { wsHandler?: unknown }).wsHandler);
     // New arrays: a GET and its HEAD route share the options they were declared with.
-    route.onRequest = [...asArray(route.onRequest), hook];
+    route.onRequest = [...asArray(route.onRequest), requestHook(info, !isWebSocket)];
     if (info.protected) {
       // First among the route's own hooks, as a global hook would be.
       route.preHandler = [guardHook, ...asArray(route.preHandler)];
@@ -70,10 +66,19 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
   const limitHeader = rateLimit ? String(rateLimit.limit) : '';
   const principals = principalCacheFor(ctx);
 
+  /**
+   * An Upgrade request on a route that does not speak WebSocket (@fastify/websocket routes it
+   * like any other, on a socket taken from Node's HTTP server): the socket closes with the answer.
+   */
+  function closeAfterResponse(reply: FastifyReply): void {
+    reply.header('connection', 'close');
+    reply.raw.once('finish', () => reply.raw.socket?.destroy());
+  }
+
   /** Rate limit; replies itself (429) or calls done(). */
   function admit(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
     const principal = request.principal;
-    if (principal && logRequests) {
+    if (principal && logger) {
       // Every later log line of this request (including "request completed") names the account;
       // without a logger there is nothing to bind.
       request.log = request.log.child({ account_id: principal.accountId });
@@ -126,29 +131,50 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
     }
   }
 
-  app.addHook('onRequest', (request, reply, done) => {
-    // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
-    reply.header('x-request-id', request.id);
-    const token = bearerToken(request.headers.authorization);
-    const cached = token ? principals.cached(token) : null;
-    if (!token || cached !== undefined) {
-      request.principal = cached ?? null;
-      admit(request, reply, done);
-      return;
-    }
-    principals.resolve(token).then(
-      (principal) => {
-        request.principal = principal;
-        admit(request, reply, done);
-      },
-      (error: unknown) => {
-        // Protected routes answer 503 (authorize); public ones are served without an account.
-        request.log.error({ err: error }, 'credential lookup failed');
-        request.credentialsUnavailable = true;
-        admit(request, reply, done);
-      },
-    );
-  });
+  /**
+   * The one onRequest hook of ours on each route: request id header, the request's logger,
+   * the credential, then the rate limit (and, on protected routes, the credential check).
+   * `closesUpgrades`: on every route but the WebSocket ones, a request that came in as an
+   * Upgrade is answered over HTTP and its socket, which Node no longer manages, closed after.
+   */
+  function requestHook(info: RouteInfo, closesUpgrades: boolean): onRequestHookHandler {
+    const next = info.protected ? authorize : (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => done();
+    return (request, reply, done) => {
+      request.routeInfo = info;
+      // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
+      reply.header('x-request-id', request.id);
+      if (logger) {
+        const log = new RequestLogger(logger, request.id);
+        request.log = log;
+        reply.log = log;
+      }
+      if (closesUpgrades && (request.raw as IncomingMessage & { upgrade?: boolean }).upgrade === true) closeAfterResponse(reply);
+      const token = bearerToken(request.headers.authorization);
+      const cached = token ? principals.cached(token) : null;
+      if (!token || cached !== undefined) {
+        request.principal = cached ?? null;
+        admit(request, reply, () => next(request, reply, done));
+        return;
+      }
+      principals.resolve(token).then(
+        (principal) => {
+          request.principal = principal;
+          admit(request, reply, () => next(request, reply, done));
+        },
+        (error: unknown) => {
+          // Protected routes answer 503 (authorize); public ones are served without an account.
+          request.log.error({ err: error }, 'credential lookup failed');
+          request.credentialsUnavailable = true;
+          admit(request, reply, () => next(request, reply, done));
+        },
+      );
+    };
+  }
+  // Fastify runs every lifecycle hook given here for unmatched requests, onRequest included,
+  // though its types list only preValidation and preHandler; operations.test.ts checks the 404's
+  // headers, so a Fastify that stopped doing so would fail there.
+  const notFoundOptions = { onRequest: requestHook(routeInfoFor('unmatched', { public: true }), true) };
+  app.setNotFoundHandler(notFoundOptions as Parameters<FastifyInstance['setNotFoundHandler']>[0], notFoundHandler);
 
   // Callback-style hooks where most requests have nothing to do: no promise per request.
   function guardHook(request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void): void {

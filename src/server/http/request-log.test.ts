@@ -119,25 +119,48 @@ it('the completion line is valid JSON whatever the URL holds, and is not written
   expect(lines.warn!.filter((line) => line.msg === 'request completed')).toEqual([]);
 });
 
-it('a server without a logger completes requests without touching pino', async () => {
+it('a server without a logger gives its requests no logger of ours', async () => {
   const { createServer } = await import('../app');
-  const { OneLineRequestLog } = await import('./request-log');
+  const { RequestLogger } = await import('./request-log');
   const dir = mkdtempSync(join(dataDir, 'silent-'));
   const server = await createServer({ dataDir: dir, logger: false });
-  const completions: unknown[] = [];
-  server.app.addHook('onResponse', (request, reply, done) => {
-    try {
-      new OneLineRequestLog().requestCompleted(null, request, reply);
-      completions.push('ok');
-    } catch (error) {
-      completions.push(error);
-    }
+  const seen: boolean[] = [];
+  server.app.addHook('onResponse', (request, _reply, done) => {
+    seen.push(request.log instanceof RequestLogger);
     done();
   });
   const base = await server.listen(0);
   expect((await fetch(`${base}/health`)).status).toBe(200);
+  expect((await fetch(`${base}/no-such-route`)).status).toBe(404);
   await server.close();
-  expect(completions).toEqual(['ok']);
+  expect(seen).toEqual([false, false]);
+});
+
+it('a logged server gives every request, matched or not, a logger bound to its id', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { createServer } = await import('../app');
+  const { RequestLogger } = await import('./request-log');
+  const dir = mkdtempSync(join(dataDir, 'bound-'));
+  const file = join(dir, 'server.log');
+  const server = await createServer({ dataDir: dir, logger: { level: 'info' }, logDestination: file });
+  const seen: boolean[] = [];
+  server.app.addHook('onResponse', (request, _reply, done) => {
+    seen.push(request.log instanceof RequestLogger && request.log.requestId === request.id);
+    done();
+  });
+  server.app.get('/says-something', { config: { public: true } }, async (request) => {
+    request.log.warn({ detail: 42 }, 'handler spoke');
+    return { ok: true };
+  });
+  const base = await server.listen(0);
+  const spoke = await fetch(`${base}/says-something`, { headers: { 'x-request-id': 'spoken-1' } });
+  expect(spoke.status).toBe(200);
+  expect((await fetch(`${base}/no-such-route`)).status).toBe(404);
+  await server.close();
+  expect(seen).toEqual([true, true]);
+  const lines = readFileSync(file, 'utf8').split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as LogLine & { detail?: number });
+  expect(lines.find((line) => line.msg === 'handler spoke')).toMatchObject({ level: 40, reqId: 'spoken-1', detail: 42 });
+  expect(lines.filter((line) => line.msg === 'request completed').map((line) => line.res?.statusCode)).toEqual([200, 404]);
 });
 
 it('the completion line written without a child logger is byte for byte what pino writes through one', async () => {

@@ -5,13 +5,16 @@
  * A response that failed on the socket is still logged, at error level.
  *
  * Why this file does more than configure pino: the line is written for every request, and pino's
- * general path (a child logger per request, serializers, a walk over the logged object) does
- * work this one fixed line does not need, on requests as cheap as `GET /health` (docs/api.md).
- * So a request's logger is created lazily, only when something logs during the request, and
- * the completion line is assembled from pino's own pieces (level label, time, base bindings,
- * end of line), byte for byte what `child.info({req, res, responseTime}, msg)` writes
- * (request-log.test.ts compares them).
+ * general path does work this one fixed line does not need, on requests as cheap as
+ * `GET /health` (docs/api.md). So:
+ *  - Fastify runs without a logger of its own (it would build and validate a child logger per
+ *    request); the server's pino logger is `app.log`, and the HTTP layer's request hook gives
+ *    each request a RequestLogger, which creates pino's child only when something logs;
+ *  - the completion line is assembled from pino's own pieces (level label, time, base
+ *    bindings, end of line), byte for byte what `child.info({req, res, responseTime}, msg)`
+ *    writes (request-log.test.ts compares them).
  */
+import type { Socket } from 'node:net';
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino from 'pino';
 
@@ -22,52 +25,17 @@ type LogMethod = (...args: unknown[]) => void;
 const INFO = 30;
 const COMPLETED_MSG = ',"msg":"request completed"';
 const { chindingsSym, endSym, lsCacheSym, streamSym, timeSym } = pino.symbols;
+/** The remote address as the line writes it, kept on the socket: keep-alive requests share it. */
+const serializedRemote = Symbol('cadence.serializedRemoteAddress');
 
-/**
- * What the completion line needs from a pino logger, read through pino.symbols (public API).
- * Read live on each line: a logger's level and bindings can change while it runs.
- */
-type PinoFields = Record<symbol, unknown> & { levelVal?: unknown };
+type LoggedSocket = Socket & { [serializedRemote]?: string };
 
-let lastCheckedRoot: FastifyBaseLogger | null = null;
-let lastRootIsPino = false;
+/** What requests are logged with, read through pino.symbols (public API). */
+type PinoFields = Record<symbol, unknown> & { levelVal: number };
 
-/** Whether the completion line can be assembled from this logger's pieces (checked once per root). */
-function isPino(logger: FastifyBaseLogger): boolean {
-  if (logger === lastCheckedRoot) return lastRootIsPino;
-  const fields = logger as unknown as PinoFields;
-  const stream = fields[streamSym];
-  lastRootIsPino =
-    typeof fields[timeSym] === 'function' &&
-    typeof fields[chindingsSym] === 'string' &&
-    typeof fields[endSym] === 'string' &&
-    typeof fields[lsCacheSym] === 'object' &&
-    typeof fields.levelVal === 'number' &&
-    typeof stream === 'object' &&
-    stream !== null &&
-    'write' in stream &&
-    typeof stream.write === 'function';
-  lastCheckedRoot = logger;
-  return lastRootIsPino;
-}
-
-/** The completion line as pino would write it through the request's child, or null below its level. */
-function completionLine(root: FastifyBaseLogger, serializedBindings: string, request: FastifyRequest, reply: FastifyReply): string | null {
-  const fields = root as unknown as PinoFields;
-  if ((fields.levelVal as number) > INFO) return null;
-  return (
-    (fields[lsCacheSym] as Record<number, string>)[INFO]! +
-    (fields[timeSym] as () => string)() +
-    (fields[chindingsSym] as string) +
-    serializedBindings +
-    requestProperties(request, reply) +
-    COMPLETED_MSG +
-    (fields[endSym] as string)
-  );
-}
-
-function writeLine(root: FastifyBaseLogger, line: string): void {
-  ((root as unknown as PinoFields)[streamSym] as { write(line: string): void }).write(line);
+/** The server's logger: pino, with the request serializers below (`req`, `res`, and pino's `err`). */
+export function createServerLogger(level: string, destination: { write(line: string): void }): pino.Logger {
+  return pino({ level, serializers: requestLogSerializers }, destination);
 }
 
 /** `,"key":value` per binding, as pino serializes string and number bindings. */
@@ -81,31 +49,30 @@ function serializeBindings(bindings: Bindings): string {
 }
 
 /**
- * A request's logger: pino's child is created on the first log call, so a request that logs
- * nothing but its completion line never builds one.
+ * A request's logger, bound to its id (and whatever `child` adds, such as the account): pino's
+ * child is created on the first log call, so a request that logs nothing but its completion
+ * line never builds one.
  */
-export class LazyRequestLogger implements FastifyBaseLogger {
+export class RequestLogger implements FastifyBaseLogger {
   private materialized: FastifyBaseLogger | null = null;
 
   constructor(
-    private readonly root: FastifyBaseLogger,
-    private readonly bindings: Bindings,
-    /** The bindings as they appear in a line, after the root's own (pid, hostname). */
-    readonly serializedBindings: string,
+    readonly root: pino.Logger,
+    readonly requestId: string,
+    /** Bindings added by `child`, beyond the request id. */
+    private readonly extra: Bindings | null = null,
+    /** The same, as they appear in a line. */
+    readonly serializedExtra: string = '',
   ) {}
 
   /** The pino child this logger stands for, created once. */
   real(): FastifyBaseLogger {
-    return (this.materialized ??= this.root.child(this.bindings));
+    return (this.materialized ??= this.root.child(this.extra ? { reqId: this.requestId, ...this.extra } : { reqId: this.requestId }));
   }
 
   /** Whether no pino child exists yet, so the line can be written without one. */
   get isLazy(): boolean {
     return this.materialized === null;
-  }
-
-  get rootLogger(): FastifyBaseLogger {
-    return this.root;
   }
 
   get level(): string {
@@ -117,9 +84,8 @@ export class LazyRequestLogger implements FastifyBaseLogger {
   }
 
   child(bindings: Bindings, options?: ChildArgs[1]): FastifyBaseLogger {
-    if (options !== undefined && hasOwnKeys(options)) return this.real().child(bindings, options);
-    if (this.materialized) return this.materialized.child(bindings);
-    return new LazyRequestLogger(this.root, { ...this.bindings, ...bindings }, this.serializedBindings + serializeBindings(bindings));
+    if (this.materialized || (options !== undefined && hasOwnKeys(options))) return this.real().child(bindings, options);
+    return new RequestLogger(this.root, this.requestId, { ...this.extra, ...bindings }, this.serializedExtra + serializeBindings(bindings));
   }
 
   fatal(...args: unknown[]): void {
@@ -151,16 +117,6 @@ export class LazyRequestLogger implements FastifyBaseLogger {
   }
 }
 
-/**
- * The request's own logger (Fastify's childLoggerFactory). Fastify passes `{}` as child options
- * when the route sets none; options that do say something (a route's log level or serializers)
- * get pino's child at once.
- */
-export function requestChildLogger(logger: FastifyBaseLogger, bindings: ChildArgs[0], options: NonNullable<ChildArgs[1]>): FastifyBaseLogger {
-  if (hasOwnKeys(options)) return logger.child(bindings, options);
-  return isPino(logger) ? new LazyRequestLogger(logger, bindings, serializeBindings(bindings)) : logger.child(bindings);
-}
-
 function hasOwnKeys(object: object): boolean {
   for (const key in object) if (Object.hasOwn(object, key)) return true;
   return false;
@@ -183,38 +139,69 @@ function responseTimeOf(reply: FastifyReply): number {
   return Math.round(reply.elapsedTime * 1000) / 1000;
 }
 
+/** `,"remoteAddress":"…"` for the request's socket (nothing when the socket is gone). */
+function remotePart(request: FastifyRequest): string {
+  const socket = request.raw.socket as LoggedSocket | null;
+  if (!socket) return remoteProperty(request.ip);
+  return (socket[serializedRemote] ??= remoteProperty(request.ip));
+}
+
+function remoteProperty(address: string | undefined): string {
+  return address === undefined ? '' : `,"remoteAddress":${JSON.stringify(address)}`;
+}
+
 /** `,"req":{…},"res":{…},"responseTime":…` exactly as pino writes them with the serializers above. */
 function requestProperties(request: FastifyRequest, reply: FastifyReply): string {
-  const remoteAddress = request.ip;
   const responseTime = responseTimeOf(reply);
   return (
     // The method is an HTTP token (Node's parser refuses anything else): nothing to escape.
-    `,"req":{"method":"${request.method}","url":${JSON.stringify(request.url)}` +
-    (remoteAddress === undefined ? '' : `,"remoteAddress":${JSON.stringify(remoteAddress)}`) +
+    `,"req":{"method":"${request.method}","url":${JSON.stringify(request.url)}${remotePart(request)}` +
     `},"res":{"statusCode":${reply.statusCode}},"responseTime":${Number.isFinite(responseTime) ? responseTime : null}`
   );
 }
 
 export class OneLineRequestLog extends LogController {
+  constructor(private readonly root: pino.Logger) {
+    super();
+  }
+
+  /** The request's logger; one bound to its id where the request hook did not run. */
+  private loggerOf(request: FastifyRequest): RequestLogger {
+    return request.log instanceof RequestLogger ? request.log : new RequestLogger(this.root, request.id);
+  }
+
   override incomingRequest(): void {
     // Folded into the completion line.
   }
 
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
-    const log = reply.log;
+    const log = this.loggerOf(request);
     if (error) {
       log.error({ req: request, res: reply, err: error, responseTime: responseTimeOf(reply) }, 'request errored');
       return;
     }
-    if (log instanceof LazyRequestLogger && log.isLazy) {
-      const root = log.rootLogger;
-      if (isPino(root)) {
-        const line = completionLine(root, log.serializedBindings, request, reply);
-        if (line !== null) writeLine(root, line);
-        return;
-      }
+    if (!log.isLazy) {
+      log.info({ req: request, res: reply, responseTime: responseTimeOf(reply) }, 'request completed');
+      return;
     }
-    log.info({ req: request, res: reply, responseTime: responseTimeOf(reply) }, 'request completed');
+    const root = this.root as unknown as PinoFields;
+    if (root.levelVal > INFO) return;
+    // The request id is ours or passed the header check (`[\w.-]`): nothing to escape.
+    const line =
+      (root[lsCacheSym] as Record<number, string>)[INFO]! +
+      (root[timeSym] as () => string)() +
+      (root[chindingsSym] as string) +
+      `,"reqId":"${log.requestId}"` +
+      log.serializedExtra +
+      requestProperties(request, reply) +
+      COMPLETED_MSG +
+      (root[endSym] as string);
+    (root[streamSym] as { write(line: string): void }).write(line);
+  }
+
+  override serviceUnavailable(): void {
+    // Fastify hands over its own (silent) logger here: the server's says it.
+    this.root.info({ res: { statusCode: 503 } }, 'request aborted - refusing to accept new requests as server is closing');
   }
 }
 

@@ -32,6 +32,19 @@ forEachDialect((dialect) => {
     expect(missing.json.error.request_id).toBe(missing.headers.get('x-request-id'));
   });
 
+  it('unmatched requests, even with a body that does not parse, get the request id and rate-limit headers', async () => {
+    t = await startTestServer({ dialect, rateLimit: { limit: 100, windowMs: 60_000 } });
+    const get = await call(t, 'GET', '/api/v1/nothing-here', { token: null });
+    const post = await call(t, 'POST', '/nothing/here', { token: null, raw: '{not json', headers: { 'content-type': 'application/json' } });
+    expect([get.status, post.status]).toEqual([404, 400]);
+    for (const response of [get, post]) {
+      expect(response.headers.get('x-request-id')).toMatch(/^req_/);
+      expect(response.headers.get('x-ratelimit-limit')).toBe('100');
+    }
+    // Both were counted against the client's quota.
+    expect(Number(post.headers.get('x-ratelimit-remaining'))).toBe(Number(get.headers.get('x-ratelimit-remaining')) - 1);
+  });
+
   it('CORS for configured browser origins: preflight, exposed headers, other origins refused', async () => {
     t = await startTestServer({ dialect, rateLimit: { limit: 100, windowMs: 60_000 }, corsOrigins: ['https://app.example'] });
     const preflight = await fetch(`${t.url}/api/v1/scheduling/calendar`, {

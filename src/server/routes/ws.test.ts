@@ -130,6 +130,31 @@ forEachDialect((dialect) => {
     expect(silent.messages[0]).toMatchObject({ type: 'error', code: 'unauthorized' });
   });
 
+  it('answers an Upgrade to a route that does not speak WebSocket over HTTP, then closes the socket', async () => {
+    t = await startTestServer({ dialect });
+    const { connect: connectTcp } = await import('node:net');
+    const { port } = new URL(t.url);
+    const upgradeTo = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connectTcp(Number(port), '127.0.0.1');
+        let received = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (received += chunk));
+        // Resolves only when the server closes the socket: a socket left open fails by timeout.
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+        socket.write(
+          `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+            'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+        );
+      });
+    const health = await upgradeTo('/health');
+    expect(health).toMatch(/^HTTP\/1\.1 200 /);
+    expect(health).toMatch(/x-request-id: req_/i);
+    expect(health).toContain('"status":"healthy"');
+    expect(await upgradeTo('/no/such/route')).toMatch(/^HTTP\/1\.1 404 /);
+  });
+
   it('answers garbage with errors and keeps the connection usable', async () => {
     t = await startTestServer({ dialect });
     const c = await open('/ws', auth());

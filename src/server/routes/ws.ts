@@ -70,21 +70,6 @@ export async function registerLiveUpdates(
   const metrics = createLiveMetrics(registration.registry, () => connections.size);
 
   let closing = false;
-  await app.register(websocket, {
-    options: { maxPayload: options.maxMessageBytes },
-    // Replaces the plugin's default, so it must also do what that one does. Fastify stops the
-    // HTTP server before any onClose hook runs (ours included) and waits for every socket, and
-    // an upgrade socket is outside Node's HTTP bookkeeping: nothing else ever ends one.
-    preClose(done) {
-      closing = true;
-      // A handshake already past routing (e.g. awaiting its credential check) is refused with
-      // 503 and its socket destroyed by ws, instead of opening a connection nobody closes.
-      app.websocketServer.close();
-      // Tell clients why (1001) instead of a bare close; terminate stragglers.
-      for (const connection of connections) connection.shutdown();
-      done();
-    },
-  });
   // An upgrade that arrives while closing gets Fastify's 503 from the plugin's listener (which
   // runs first), written to a socket that Node leaves open, half-open once the client hangs
   // up: end it once the answer is out.
@@ -93,6 +78,12 @@ export async function registerLiveUpdates(
     setImmediate(() => {
       if (!socket.destroyed) socket.end(() => socket.destroy());
     });
+  });
+  // Here, at the root, not only in the plugin's preClose: that one runs in the WebSocket scope,
+  // after preClose hooks added to the root later.
+  app.addHook('preClose', (done) => {
+    closing = true;
+    done();
   });
 
   let relay: PgEventRelay | null = null;
@@ -166,32 +157,52 @@ export async function registerLiveUpdates(
     await sendError(reply, request, new ApiError('validation_failed', 'this endpoint speaks WebSocket: connect with an Upgrade: websocket request', undefined, 426));
   };
 
-  app.route<WsRoute>({
-    method: 'GET',
-    url: '/ws',
-    preValidation,
-    handler: notUpgraded,
-    wsHandler: (socket, request) => {
-      const connection = new Connection(socket, deps, { kind: 'multiplex' });
-      connection.begin(headerAccounts.get(request) ?? null);
-    },
-  });
+  // The plugin and the WebSocket routes live in a scope of their own: the plugin's hooks and its
+  // handler wrapper then run for these two routes only, not on every request of the API. An
+  // Upgrade request to any other route is answered over HTTP and closed (http/index.ts).
+  await app.register(async (scope) => {
+    await scope.register(websocket, {
+      options: { maxPayload: options.maxMessageBytes },
+      // Replaces the plugin's default, so it must also do what that one does. Fastify stops the
+      // HTTP server before any onClose hook runs (ours included) and waits for every socket, and
+      // an upgrade socket is outside Node's HTTP bookkeeping: nothing else ever ends one.
+      preClose(done) {
+        closing = true;
+        // A handshake already past routing (e.g. awaiting its credential check) is refused with
+        // 503 and its socket destroyed by ws, instead of opening a connection nobody closes.
+        scope.websocketServer.close();
+        // Tell clients why (1001) instead of a bare close; terminate stragglers.
+        for (const connection of connections) connection.shutdown();
+        done();
+      },
+    });
+    scope.route<WsRoute>({
+      method: 'GET',
+      url: '/ws',
+      preValidation,
+      handler: notUpgraded,
+      wsHandler: (socket, request) => {
+        const connection = new Connection(socket, deps, { kind: 'multiplex' });
+        connection.begin(headerAccounts.get(request) ?? null);
+      },
+    });
 
-  app.route<WsRoute>({
-    method: 'GET',
-    url: '/ws/schedules/:id',
-    preValidation,
-    handler: notUpgraded,
-    wsHandler: (socket, request) => {
-      const since = parseSince(request.query.since);
-      const connection = new Connection(socket, deps, { kind: 'schedule', scheduleId: request.params.id ?? '', since });
-      if (since === 'invalid') {
-        connection.sendControl({ type: 'error', code: 'validation_failed', message: 'since: expected a non-negative integer' });
-        socket.close(WS_CLOSE.policy, 'invalid since');
-        return;
-      }
-      connection.begin(headerAccounts.get(request) ?? null);
-    },
+    scope.route<WsRoute>({
+      method: 'GET',
+      url: '/ws/schedules/:id',
+      preValidation,
+      handler: notUpgraded,
+      wsHandler: (socket, request) => {
+        const since = parseSince(request.query.since);
+        const connection = new Connection(socket, deps, { kind: 'schedule', scheduleId: request.params.id ?? '', since });
+        if (since === 'invalid') {
+          connection.sendControl({ type: 'error', code: 'validation_failed', message: 'since: expected a non-negative integer' });
+          socket.close(WS_CLOSE.policy, 'invalid since');
+          return;
+        }
+        connection.begin(headerAccounts.get(request) ?? null);
+      },
+    });
   });
 
   return { hub, options, connectionCount: () => connections.size };
