@@ -75,8 +75,8 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
     reply.raw.once('finish', () => reply.raw.socket?.destroy());
   }
 
-  /** Rate limit; replies itself (429) or calls done(). */
-  function admit(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  /** Rate limit, then the credential check on protected routes; replies itself (429, 401, 503) or calls done(). */
+  function admit(request: FastifyRequest, reply: FastifyReply, isProtected: boolean, done: () => void): void {
     const principal = request.principal;
     if (principal && logger) {
       // Every later log line of this request (including "request completed") names the account;
@@ -85,33 +85,38 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
       reply.log = request.log;
     }
     if (!memoryLimiter) {
-      done();
+      proceed(request, reply, isProtected, done);
       return;
     }
     const nowMs = ctx.clock.now();
     const subject = principal ? 'account' : 'ip';
     const key = principal ? principal.accountId : request.ip;
     if (!sharedLimiter) {
-      limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+      limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, isProtected, done);
       return;
     }
     sharedLimiter.hit(subject, key, nowMs).then(
-      (decision) => limited(request, reply, decision, nowMs, done),
+      (decision) => limited(request, reply, decision, nowMs, isProtected, done),
       (error: unknown) => {
         request.log.error({ err: error }, 'shared rate limit unavailable; counting in this process');
-        limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, done);
+        limited(request, reply, memoryLimiter.hit(subject, key, nowMs), nowMs, isProtected, done);
       },
     );
   }
 
-  function limited(request: FastifyRequest, reply: FastifyReply, decision: RateDecision, nowMs: number, done: () => void): void {
+  function limited(request: FastifyRequest, reply: FastifyReply, decision: RateDecision, nowMs: number, isProtected: boolean, done: () => void): void {
     setRateLimitHeaders(reply, decision, limitHeader, nowMs);
     if (!decision.allowed) {
       metrics.rateLimited.inc();
       sendError(reply, request, new ApiError('rate_limited', 'too many requests; wait for Retry-After seconds'));
       return;
     }
-    done();
+    proceed(request, reply, isProtected, done);
+  }
+
+  function proceed(request: FastifyRequest, reply: FastifyReply, isProtected: boolean, done: () => void): void {
+    if (isProtected) authorize(request, reply, done);
+    else done();
   }
 
   /** Protected routes: 503 when credentials could not be checked, 401 without a valid one. */
@@ -138,7 +143,7 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
    * Upgrade is answered over HTTP and its socket, which Node no longer manages, closed after.
    */
   function requestHook(info: RouteInfo, closesUpgrades: boolean): onRequestHookHandler {
-    const next = info.protected ? authorize : (_request: FastifyRequest, _reply: FastifyReply, done: () => void) => done();
+    const isProtected = info.protected;
     return (request, reply, done) => {
       request.routeInfo = info;
       // Lower case: Fastify lower-cases header names anyway, and an already lower-case name costs nothing.
@@ -153,19 +158,19 @@ export function installHttpLayer(app: FastifyInstance, ctx: ServerContext, optio
       const cached = token ? principals.cached(token) : null;
       if (!token || cached !== undefined) {
         request.principal = cached ?? null;
-        admit(request, reply, () => next(request, reply, done));
+        admit(request, reply, isProtected, done);
         return;
       }
       principals.resolve(token).then(
         (principal) => {
           request.principal = principal;
-          admit(request, reply, () => next(request, reply, done));
+          admit(request, reply, isProtected, done);
         },
         (error: unknown) => {
           // Protected routes answer 503 (authorize); public ones are served without an account.
           request.log.error({ err: error }, 'credential lookup failed');
           request.credentialsUnavailable = true;
-          admit(request, reply, () => next(request, reply, done));
+          admit(request, reply, isProtected, done);
         },
       );
     };
