@@ -3,7 +3,7 @@
  *   - GET /health on a bare Fastify route (same handler, none of the API's hooks) and on the full
  *     stack (request id, auth lookup when a bearer is sent, rate limiter, metrics), anonymous
  *     and with an API key, and the full stack with its one request log line per request (as
- *     `npm run server` runs), all interleaved in 1 s slices (16 rounds) so passing load falls on
+ *     `npm run server` runs), all interleaved in 1 s slices (24 rounds) so passing load falls on
  *     each alike; the cost is reported from the totals and as the median of the rounds' paired
  *     costs, and the target is judged on both;
  *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
@@ -21,10 +21,10 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import autocannon, { type Options, type Result } from 'autocannon';
 
-const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 16);
+const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 24);
 const SINGLE_DURATION_S = 8;
 const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
-const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 16);
+const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 24);
 
 interface Figures {
   req_per_s: number;
