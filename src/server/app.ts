@@ -12,6 +12,7 @@ import { LocalEventBus } from './events/log';
 import type { LiveOptions } from './events/options';
 import { installHttpLayer } from './http/index';
 import { createHttpMetrics, installMetrics } from './http/metrics';
+import { principalCacheFor } from './http/principal-cache';
 import { resolveHttpOptions, type HttpOptions } from './http/options';
 import { OneLineRequestLog, SilentRequestLog, createServerLogger } from './http/request-log';
 import { bufferedLogDestination } from './log-destination';
@@ -21,6 +22,7 @@ import { openapiRoutes } from './routes/openapi';
 import { healthRoutes } from './routes/health';
 import { registerLiveUpdates } from './routes/ws';
 import { openStorage, type Storage, type StorageOptions } from './storage/database';
+import { watchExternalWrites } from './storage/external-writes';
 import { SERVER_VERSION } from './version';
 
 /** The most sonic-boom may hold; with synchronous batch writes it holds one batch at a time. */
@@ -95,6 +97,8 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
   accountRoutes(app, context, { allowLoopback: options.dispatcher?.allowLoopback ?? false });
   openapiRoutes(app);
   startDispatcher(app, context, options.dispatcher, metrics.registry);
+  // The operator's CLI (revoke-key) writes to the same SQLite file: forget cached credentials.
+  const stopWatching = storage.dialect === 'sqlite' ? watchExternalWrites(storage.db, () => principalCacheFor(context).externalChange()) : null;
 
   let closed = false;
   return {
@@ -109,6 +113,7 @@ export async function createServer(options: ServerOptions): Promise<CadenceServe
     async close() {
       if (closed) return;
       closed = true;
+      stopWatching?.();
       await app.close();
       await storage.close();
       // Last, so the lines written while closing (leases released, streams ended) are out too.

@@ -2,8 +2,8 @@
  * Bearer credentials resolved recently, for a few seconds, so a busy client does not cost a
  * key lookup per request. Revocation in this process takes effect at once (the key is
  * remembered as revoked, so even a lookup that was in flight cannot bring it back). Revocations
- * by other processes arrive through PostgreSQL NOTIFY (events/pg-relay.ts); on SQLite they are
- * seen after at most TTL_MS (docs/api.md).
+ * by other processes arrive through PostgreSQL NOTIFY (events/pg-relay.ts); on SQLite any commit
+ * by another process empties the cache within half a second (storage/external-writes.ts).
  */
 import type { ServerContext } from '../context';
 import { touchKey } from '../storage/keys';
@@ -18,7 +18,7 @@ export class PrincipalCache {
   private readonly entries = new Map<string, { principal: Principal | null; until: number }>();
   private readonly revokedKeys = new Set<string>();
   private readonly touched = new Map<string, number>();
-  private readonly revocationListeners = new Set<(keyId: string) => void>();
+  private readonly revocationListeners = new Set<(keyId: string | null) => void>();
 
   constructor(private readonly ctx: ServerContext) {}
 
@@ -68,8 +68,20 @@ export class PrincipalCache {
     for (const listener of this.revocationListeners) listener(keyId);
   }
 
-  /** Called after each revocation in this process (live connections re-check their credentials). */
-  onKeyRevoked(listener: (keyId: string) => void): () => void {
+  /**
+   * Another process wrote to the database (SQLite), perhaps revoking a key: nothing cached is
+   * trusted any more, and live connections re-check their credentials.
+   */
+  externalChange(): void {
+    this.entries.clear();
+    for (const listener of this.revocationListeners) listener(null);
+  }
+
+  /**
+   * Called after each revocation in this process, and after another process's write (keyId
+   * null): live connections re-check their credentials.
+   */
+  onKeyRevoked(listener: (keyId: string | null) => void): () => void {
     this.revocationListeners.add(listener);
     return () => this.revocationListeners.delete(listener);
   }
