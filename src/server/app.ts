@@ -25,7 +25,7 @@ import { openStorage, type Storage, type StorageOptions } from './storage/databa
 import { watchExternalWrites } from './storage/external-writes';
 import { SERVER_VERSION } from './version';
 
-/** The most sonic-boom may hold; with synchronous batch writes it holds one batch at a time. */
+/** The most sonic-boom may hold while the destination is behind; beyond it lines are dropped, not held in memory. */
 const LOG_BUFFER_MAX_BYTES = 16 * 1024 * 1024;
 
 export interface ServerOptions extends StorageOptions, HttpOptions {
