@@ -48,7 +48,9 @@ async function openSqlite(dataDir: string): Promise<Storage> {
   const file = join(dataDir, SQLITE_FILE_NAME);
   const connection = new SQLite(file, sqliteOptions());
   connection.pragma('journal_mode = WAL');
-  connection.pragma('synchronous = NORMAL');
+  // FULL: a write the API has acknowledged survives a power loss or an OS crash too (under WAL,
+  // NORMAL may roll back the last commits there); PostgreSQL's default commit is as durable.
+  connection.pragma('synchronous = FULL');
   connection.pragma('foreign_keys = ON');
   connection.pragma('busy_timeout = 5000');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(connection) }) });
