@@ -7,7 +7,8 @@
  *     each alike; the cost is reported from the totals and as the median of the rounds' paired
  *     costs, and the target is judged on both;
  *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
- *   - POST /api/v1/scheduling/calendar with one item and a fresh Idempotency-Key per request.
+ *   - POST /api/v1/scheduling/calendar with one item a month ahead and a fresh Idempotency-Key per
+ *     request, each create committed durably (SQLite synchronous=FULL).
  * Each variant's server runs in a process of its own (bench/support/api-server.ts), as
  * `npm run server` runs one server per process, and apart from autocannon's event loop.
  * Targets (docs/api.md): POST /calendar ≥ 500 req/s with p99 < 50 ms; the full stack on /health
@@ -180,7 +181,9 @@ export default async function run(): Promise<Record<string, unknown>> {
     const createBody = JSON.stringify({
       title: 'Bench schedule',
       timezone: 'America/New_York',
-      items: [{ content_id: 'bench_video', platform: 'youtube', scheduled_time: '2026-12-01T18:00:00Z' }],
+      // A month ahead: an item already due would be fired by the dispatcher while the bench runs
+      // (a fixed date here went into the past, and the figure became create-and-publish).
+      items: [{ content_id: 'bench_video', platform: 'youtube', scheduled_time: new Date(Date.now() + 30 * 86_400_000).toISOString() }],
     });
     const postCalendar = await measure({
       name: 'POST /calendar (1 item)',
