@@ -9,8 +9,11 @@
  *   - GET /api/v1/scheduling/recommendations (two platforms, the engine as it is today);
  *   - POST /api/v1/scheduling/calendar with one item a month ahead and a fresh Idempotency-Key per
  *     request, each create committed durably (SQLite synchronous=FULL).
- * Each variant's server runs in a process of its own (bench/support/api-server.ts), as
- * `npm run server` runs one server per process, and apart from autocannon's event loop.
+ * Each variant's server runs in processes of its own (bench/support/api-server.ts), as
+ * `npm run server` runs one server per process, apart from autocannon's event loop, and in
+ * several of them (API_BENCH_PROCESSES, default 3), taken in turn round by round: what a request
+ * costs depends on the V8 state a process settles in (docs/api.md), so one process per variant
+ * made the figure a draw between processes.
  * Targets (docs/api.md): POST /calendar ≥ 500 req/s with p99 < 50 ms; the full stack on /health
  * costs ≤ 25 % of bare throughput. This file measures and reports; it does not assert.
  */
@@ -22,15 +25,18 @@ import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import autocannon, { type Options, type Result } from 'autocannon';
 
-const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 24);
+const DURATION_S = Number(process.env.API_BENCH_DURATION ?? 30);
 const SINGLE_DURATION_S = 8;
 const CONNECTIONS = Number(process.env.API_BENCH_CONNECTIONS ?? 10);
-const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 24);
+const INTERLEAVED_ROUNDS = Number(process.env.API_BENCH_ROUNDS ?? 30);
+const PROCESSES_PER_VARIANT = Math.max(1, Number(process.env.API_BENCH_PROCESSES ?? 3));
 
 interface Figures {
   req_per_s: number;
   /** Interleaved variants: req/s in each round, in order (rounds pair the variants in time). */
   round_req_per_s?: number[];
+  /** Interleaved variants: req/s of each of the variant's server processes over its rounds. */
+  process_req_per_s?: number[];
   /** Server process CPU time per request (user + system); null where /proc is missing. */
   server_cpu_ms_per_request: number | null;
   p50_ms: number;
@@ -76,6 +82,12 @@ interface Variant {
   options: Omit<Options, 'duration' | 'connections'>;
 }
 
+/** A variant served by several processes: round r goes to process r mod their number. */
+interface SpreadVariant {
+  name: string;
+  targets: Array<Omit<Variant, 'name'>>;
+}
+
 async function measure({ name, pid, options }: Variant): Promise<Figures> {
   // A short warm-up so JIT and SQLite caches are not part of the figure.
   await autocannon({ ...options, connections: CONNECTIONS, duration: 1 });
@@ -90,9 +102,19 @@ async function measure({ name, pid, options }: Variant): Promise<Figures> {
  * from elsewhere on the machine, which comes and goes over seconds, falls on all of them alike
  * rather than on whichever ran during it. Totals over the slices; p99 is the worst slice's.
  */
-async function measureInterleaved(variants: Variant[]): Promise<Figures[]> {
-  for (const variant of variants) await autocannon({ ...variant.options, connections: CONNECTIONS, duration: 1 });
-  const totals = variants.map(() => ({ requests: 0, seconds: 0, cpuMs: 0 as number | null, p50: [] as number[], p99: 0, non2xx: 0, errors: 0, rounds: [] as number[] }));
+async function measureInterleaved(variants: SpreadVariant[]): Promise<Figures[]> {
+  for (const variant of variants) for (const target of variant.targets) await autocannon({ ...target.options, connections: CONNECTIONS, duration: 1 });
+  const totals = variants.map((variant) => ({
+    requests: 0,
+    seconds: 0,
+    cpuMs: 0 as number | null,
+    p50: [] as number[],
+    p99: 0,
+    non2xx: 0,
+    errors: 0,
+    rounds: [] as number[],
+    byProcess: variant.targets.map(() => ({ requests: 0, seconds: 0 })),
+  }));
   for (let round = 0; round < INTERLEAVED_ROUNDS; round++) {
     // Each round starts one variant later: a slice pays for garbage and timers left by the one
     // before it, so a fixed order would favour or penalise the same variant every round.
@@ -100,13 +122,17 @@ async function measureInterleaved(variants: Variant[]): Promise<Figures[]> {
       const index = (round + turn) % variants.length;
       const variant = variants[index]!;
       const total = totals[index]!;
-      const cpuBefore = serverCpuMs(variant.pid);
+      const slot = round % variant.targets.length;
+      const target = variant.targets[slot]!;
+      const cpuBefore = serverCpuMs(target.pid);
       const started = performance.now();
-      const raw = await autocannon({ ...variant.options, connections: CONNECTIONS, duration: DURATION_S / INTERLEAVED_ROUNDS });
+      const raw = await autocannon({ ...target.options, connections: CONNECTIONS, duration: DURATION_S / INTERLEAVED_ROUNDS });
       const seconds = (performance.now() - started) / 1000;
       total.seconds += seconds;
       total.rounds[round] = Math.round(raw.requests.total / seconds);
-      const cpuAfter = serverCpuMs(variant.pid);
+      total.byProcess[slot]!.requests += raw.requests.total;
+      total.byProcess[slot]!.seconds += seconds;
+      const cpuAfter = serverCpuMs(target.pid);
       total.cpuMs = total.cpuMs === null || cpuBefore === null || cpuAfter === null ? null : total.cpuMs + cpuAfter - cpuBefore;
       total.requests += raw.requests.total;
       total.p50.push(raw.latency.p50);
@@ -121,6 +147,7 @@ async function measureInterleaved(variants: Variant[]): Promise<Figures[]> {
     return report(variant.name, {
       req_per_s: Math.round(total.requests / total.seconds),
       round_req_per_s: total.rounds,
+      process_req_per_s: total.byProcess.map((p) => Math.round(p.requests / p.seconds)),
       server_cpu_ms_per_request: total.cpuMs === null || total.requests === 0 ? null : Math.round((total.cpuMs / total.requests) * 1000) / 1000,
       p50_ms: p50,
       p99_ms: total.p99,
@@ -160,16 +187,26 @@ export default async function run(): Promise<Record<string, unknown>> {
   const loadBefore = os.loadavg().map((l) => Math.round(l * 100) / 100);
   const servers: ServerProcess[] = [];
   try {
-    const [bare, full, logged] = (await Promise.all((['bare', 'full', 'logged'] as const).map(startServer))) as [ServerProcess, ServerProcess, ServerProcess];
-    servers.push(bare, full, logged);
+    const start = async (variant: 'bare' | 'full' | 'logged'): Promise<ServerProcess[]> => {
+      const started: ServerProcess[] = [];
+      for (let i = 0; i < PROCESSES_PER_VARIANT; i++) {
+        const server = await startServer(variant);
+        servers.push(server);
+        started.push(server);
+      }
+      return started;
+    };
+    const [bares, fulls, loggeds] = await Promise.all([start('bare'), start('full'), start('logged')]);
+    const full = fulls[0]!;
     const auth = { authorization: `Bearer ${full.apiKey}` };
     const pid = (server: ServerProcess): number => server.child.pid ?? 0;
+    const healthOf = (server: ServerProcess, headers?: Record<string, string>) => ({ pid: pid(server), options: { url: `${server.url}/health`, ...(headers ? { headers } : {}) } });
 
     const [bareHealth, fullHealth, loggedHealth, fullHealthAuth] = (await measureInterleaved([
-      { name: 'bare GET /health', pid: pid(bare), options: { url: `${bare.url}/health` } },
-      { name: 'full GET /health', pid: pid(full), options: { url: `${full.url}/health` } },
-      { name: 'full GET /health, logged', pid: pid(logged), options: { url: `${logged.url}/health` } },
-      { name: 'full GET /health (API key)', pid: pid(full), options: { url: `${full.url}/health`, headers: auth } },
+      { name: 'bare GET /health', targets: bares.map((server) => healthOf(server)) },
+      { name: 'full GET /health', targets: fulls.map((server) => healthOf(server)) },
+      { name: 'full GET /health, logged', targets: loggeds.map((server) => healthOf(server)) },
+      { name: 'full GET /health (API key)', targets: fulls.map((server) => healthOf(server, { authorization: `Bearer ${server.apiKey}` })) },
     ])) as [Figures, Figures, Figures, Figures];
     const recommendations = await measure({
       name: 'GET /recommendations',
@@ -213,7 +250,7 @@ export default async function run(): Promise<Record<string, unknown>> {
         : Math.round((full.server_cpu_ms_per_request / bareHealth.server_cpu_ms_per_request - 1) * 1000) / 10;
     return {
       load_average_1_5_15: { before: loadBefore, after: os.loadavg().map((l) => Math.round(l * 100) / 100) },
-      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} rounds of ${DURATION_S / INTERLEAVED_ROUNDS} s per variant`, storage: 'sqlite (temp dir)', servers: 'one process per variant (bare, full, logged), as in production', pinned: PINNED ? 'servers on core 0, load generator on core 1' : 'no', rate_limiter: 'on (limit 1e9/min)' },
+      setup: { connections: CONNECTIONS, duration_s: DURATION_S, health_variants: `interleaved, ${INTERLEAVED_ROUNDS} rounds of ${DURATION_S / INTERLEAVED_ROUNDS} s per variant`, storage: 'sqlite (temp dir)', servers: `${PROCESSES_PER_VARIANT} processes per variant (bare, full, logged), one server each as in production, taken in turn round by round`, pinned: PINNED ? 'servers on core 0, load generator on core 1' : 'no', rate_limiter: 'on (limit 1e9/min)' },
       bare_health: bareHealth,
       full_health: fullHealth,
       full_health_request_logged: loggedHealth,
