@@ -5,9 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
 import { afterAll, expect, it } from 'vitest';
 import { createAccountWithKey } from '../storage/accounts';
 import { openStorage } from '../storage/database';
+import { responseTimeJson } from './request-log';
 
 const cli = fileURLToPath(new URL('../cli.ts', import.meta.url));
 const dataDir = mkdtempSync(join(tmpdir(), 'cadence-log-test-'));
@@ -198,4 +200,16 @@ it('the completion line written without a child logger is byte for byte what pin
   const authedLine = JSON.parse(lines[2]!) as LogLine;
   expect(authedLine.account_id).toBe(accountId);
   expect(JSON.parse(lines[1]!) as LogLine).toMatchObject({ req: { url: '/probe/plain' } });
+});
+
+it('writes the response time with the digits pino writes for the time rounded to the microsecond', () => {
+  const asPino = (elapsedMs: number) => JSON.stringify(Math.round(elapsedMs * 1000) / 1000);
+  for (const elapsedMs of [0, 0.0004, 0.0005, 0.001, 0.019, 0.0187579999, 0.5, 1, 1.5, 2.0004, 999.9995, 123456.789, 86_400_000.25]) {
+    expect(responseTimeJson(elapsedMs)).toBe(asPino(elapsedMs));
+  }
+  fc.assert(
+    fc.property(fc.double({ min: 0, max: 1e9, noNaN: true }), (elapsedMs) => responseTimeJson(elapsedMs) === asPino(elapsedMs)),
+    { numRuns: 20_000 },
+  );
+  expect(responseTimeJson(Number.NaN)).toBe('null');
 });
