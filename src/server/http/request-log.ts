@@ -14,7 +14,6 @@
  *    bindings, end of line), byte for byte what `child.info({req, res, responseTime}, msg)`
  *    writes (request-log.test.ts compares them).
  */
-import type { Socket } from 'node:net';
 import { LogController, type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import pino from 'pino';
 
@@ -25,10 +24,6 @@ type LogMethod = (...args: unknown[]) => void;
 const INFO = 30;
 const COMPLETED_MSG = ',"msg":"request completed"';
 const { chindingsSym, endSym, lsCacheSym, streamSym, timeSym } = pino.symbols;
-/** The remote address as the line writes it, kept on the socket: keep-alive requests share it. */
-const serializedRemote = Symbol('cadence.serializedRemoteAddress');
-
-type LoggedSocket = Socket & { [serializedRemote]?: string };
 
 /** What requests are logged with, read through pino.symbols (public API). */
 type PinoFields = Record<symbol, unknown> & { levelVal: number };
@@ -170,11 +165,21 @@ export function responseTimeJson(elapsedMs: number): string {
   return String((microseconds - fraction) / 1000) + MICROSECOND_FRACTIONS[fraction]!;
 }
 
-/** `,"remoteAddress":"…"` for the request's socket (nothing when the socket is gone). */
+let lastAddress: string | undefined;
+let lastRemote = '';
+
+/**
+ * `,"remoteAddress":"…"` (nothing when the socket is gone); the last one is kept, as clients
+ * repeat. Not kept on the socket: a property added to Node's sockets gives them a second shape,
+ * and the stream code that handles every socket then sees both.
+ */
 function remotePart(request: FastifyRequest): string {
-  const socket = request.raw.socket as LoggedSocket | null;
-  if (!socket) return remoteProperty(request.ip);
-  return (socket[serializedRemote] ??= remoteProperty(request.ip));
+  const address = request.ip;
+  if (address !== lastAddress) {
+    lastAddress = address;
+    lastRemote = remoteProperty(address);
+  }
+  return lastRemote;
 }
 
 function remoteProperty(address: string | undefined): string {
