@@ -1,12 +1,9 @@
 /**
  * One API bench server process, as `npm run server` runs one server per process:
- *   bare         a bare Fastify instance serving the same /health handler without any of the
- *                API's hooks (a full server is built alongside for the handler's storage, and
- *                serves nothing);
- *   bare-logged  the same bare route with the server's request log line, written to a file: the
- *                baseline for the logged server, which differs from it by the middleware alone;
- *   full         the full Cadence server (SQLite in a temp dir), no request log (the embedded engine);
- *   logged       the same with one request log line per request, written to a file.
+ *   bare    a bare Fastify instance serving the same /health handler without any of the API's
+ *           hooks (a full server is built alongside for the handler's storage, and serves nothing);
+ *   full    the full Cadence server (SQLite in a temp dir), no request log (the embedded engine);
+ *   logged  the same with one request log line per request, written to a file.
  * One variant per process, because several servers in one process share Fastify's and our code
  * with several Request/Reply shapes (polymorphic property access), which a real deployment
  * never sees.
@@ -17,13 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 import { createServer } from '../../src/server/app';
-import { OneLineRequestLog, createServerLogger } from '../../src/server/http/request-log';
-import { bufferedLogDestination } from '../../src/server/log-destination';
 import { healthRoutes } from '../../src/server/routes/health';
 import { createAccountWithKey } from '../../src/server/storage/accounts';
 
-const VARIANTS = ['bare', 'bare-logged', 'full', 'logged'] as const;
-type Variant = (typeof VARIANTS)[number];
+type Variant = 'bare' | 'full' | 'logged';
 
 async function main(variant: Variant): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `cadence-api-bench-${variant}-`));
@@ -36,10 +30,8 @@ async function main(variant: Variant): Promise<void> {
   });
   const { apiKey } = await createAccountWithKey(server.context.storage.db);
   let url: string;
-  // The bare route's request log: the server's logger and line, to a file of its own.
-  const bareLog = variant === 'bare-logged' ? bufferedLogDestination(join(dataDir, 'bare.log'), 16 * 1024 * 1024) : null;
-  const bare = Fastify({ logger: false, ...(bareLog ? { logController: new OneLineRequestLog(createServerLogger('info', bareLog)) } : {}) });
-  if (variant === 'bare' || variant === 'bare-logged') {
+  const bare = Fastify({ logger: false });
+  if (variant === 'bare') {
     healthRoutes(bare, server.context);
     await bare.listen({ port: 0, host: '127.0.0.1' });
     const address = bare.server.address();
@@ -50,7 +42,6 @@ async function main(variant: Variant): Promise<void> {
   process.stdout.write(`${JSON.stringify({ url, apiKey })}\n`);
   const stop = async () => {
     await bare.close();
-    await bareLog?.close();
     await server.close();
     rmSync(dataDir, { recursive: true, force: true });
     process.exit(0);
@@ -60,11 +51,11 @@ async function main(variant: Variant): Promise<void> {
 }
 
 const variant = process.argv[2];
-if (!VARIANTS.includes(variant as Variant)) {
-  process.stderr.write(`usage: api-server.ts ${VARIANTS.join('|')}\n`);
+if (variant !== 'bare' && variant !== 'full' && variant !== 'logged') {
+  process.stderr.write('usage: api-server.ts bare|full|logged\n');
   process.exit(2);
 }
-main(variant as Variant).catch((error: unknown) => {
+main(variant).catch((error: unknown) => {
   process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });
