@@ -9,6 +9,7 @@ import { appHandlers } from './bridge/handlers/app';
 import { calendarHandlers } from './bridge/handlers/calendar';
 import { connectionHandlers } from './bridge/handlers/connection';
 import { insightHandlers } from './bridge/handlers/insights';
+import { accountHandlers } from './bridge/handlers/account';
 import { outboxHandlers } from './bridge/handlers/outbox';
 import { createDispatcher, type BridgeHandlers, type Dispatcher } from './bridge/dispatcher';
 import { BridgeEventHub } from './bridge/event-hub';
@@ -97,6 +98,7 @@ export function createCore(options: CoreOptions): CadenceCore {
     ...calendarHandlers(services, options.ports.clock),
     ...insightHandlers(services, options.ports.clock, userZone, (scope) => events.emit('data.changed', { scopes: [scope] })),
     ...outboxHandlers(services),
+    ...accountHandlers(services),
   };
 
   return {

@@ -4,6 +4,7 @@
  * with these schemas; the renderer validates every output and event before using it.
  */
 import { z } from 'zod';
+import { ApiKeyInfoSchema, WebhookConfigSchema, WebhookUrlSchema } from './api/account';
 import { ErrorDetailSchema, IdSchema, InstantSchema, PlatformSchema, TimeZoneSchema } from './api/common';
 import {
   ConstraintsSchema,
@@ -366,6 +367,16 @@ export const bridgeMethods = {
   'metrics.previewCsv': { input: z.object({ csv: z.string().max(MAX_CSV_BYTES) }).strict(), output: CsvPreviewSchema },
   /** Imports the valid rows of a CSV (all or nothing per call: invalid rows are refused). */
   'metrics.importCsv': { input: z.object({ csv: z.string().max(MAX_CSV_BYTES) }).strict(), output: MetricsIngestResultSchema },
+
+  /** The connected account's API keys (never their secrets), revoked ones included. */
+  'account.keys': { input: Empty, output: z.array(ApiKeyInfoSchema) },
+  /** Revokes another key of the account; the key this app uses is refused (it would lock the app out). */
+  'account.revokeKey': { input: z.object({ id: IdSchema }).strict(), output: ApiKeyInfoSchema },
+  /** The account's webhook endpoint for dispatch, or null when it has none. */
+  'account.webhook': { input: Empty, output: WebhookConfigSchema.nullable() },
+  /** Sets the webhook URL; the answer carries the signing secret once, when one was made. */
+  'account.setWebhook': { input: z.object({ url: WebhookUrlSchema, rotateSecret: z.boolean().default(false) }).strict(), output: WebhookConfigSchema },
+  'account.deleteWebhook': { input: Empty, output: z.object({ removed: z.boolean() }) },
 } as const;
 
 export const bridgeEvents = {

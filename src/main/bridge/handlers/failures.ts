@@ -1,5 +1,6 @@
 /** Service errors as bridge errors: a code the renderer can act on, a message for people. */
 import { ApiClientError } from '../../services/api-client/errors';
+import type { SchedulingApi } from '../../services/api-client/scheduling-api';
 import { CacheError } from '../../services/cache/database';
 import { BridgeFailure } from '../errors';
 
@@ -31,4 +32,11 @@ export async function guarded<T>(fn: () => Promise<T> | T): Promise<T> {
   } catch (error) {
     throw toBridgeFailure(error);
   }
+}
+
+/** The client of the engine the app is connected to; `offline` while none is configured. */
+export function connectedApi(services: { readonly api: SchedulingApi | null }): SchedulingApi {
+  const current = services.api;
+  if (!current) throw new BridgeFailure('offline', 'no server is configured (see Settings → Engine connection)');
+  return current;
 }

@@ -12,7 +12,7 @@ import { previewCsv } from '../../services/metrics/csv';
 import { RejectedWrite } from '../../services/sync/sync-service';
 import type { BridgeHandlers } from '../dispatcher';
 import { BridgeFailure } from '../errors';
-import { guarded, toBridgeFailure } from './failures';
+import { connectedApi, guarded, toBridgeFailure } from './failures';
 
 type InsightMethods = 'recommendations.get' | 'recommendations.heatmap' | 'optimize.run' | 'optimize.apply' | 'metrics.previewCsv' | 'metrics.importCsv';
 
@@ -50,11 +50,7 @@ export function insightHandlers(
       }
     }
   };
-  const api = (): SchedulingApi => {
-    const current = services.api;
-    if (!current) throw new BridgeFailure('offline', 'no server is configured (see Settings → Connection)');
-    return current;
-  };
+  const api = (): SchedulingApi => connectedApi(services);
 
   /** Cache-first read with TTL: a hit answers at once; an expired hit answers stale and refreshes. */
   async function cachedRead<T>(key: string, kind: keyof typeof TTL, fetch: (api: SchedulingApi) => Promise<T>) {
