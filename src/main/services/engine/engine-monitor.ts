@@ -78,14 +78,21 @@ export class EngineMonitor {
     }
   }
 
-  /** Keeps `since` from the first moment of a state; emits only real changes. */
+  /**
+   * Keeps `since` from the first moment of a state; emits only real changes. An offline reason
+   * follows the latest failure (a server killed mid-probe first resets the connection, then
+   * refuses it: the status should end up saying what is true now).
+   */
   private set(next: EngineStatus): EngineStatus {
     const previous = this.status;
     const sameState =
       previous.state === next.state &&
       previous.url === next.url &&
       (next.state !== 'connected' || (previous.state === 'connected' && previous.version === next.version));
-    if (sameState) return previous;
+    if (sameState) {
+      if (previous.state !== 'offline' || next.state !== 'offline' || previous.reason === next.reason) return previous;
+      next = { ...next, since: previous.since };
+    }
     this.status = next;
     this.options.onChange(next);
     return next;
@@ -98,10 +105,12 @@ export class EngineMonitor {
 
 function describeFailure(error: unknown): string {
   if (error instanceof Error) {
-    const cause = (error as Error & { cause?: { code?: string } }).cause;
+    // fetch says only "fetch failed"; its cause says why.
+    const cause = (error as Error & { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'ECONNREFUSED') return 'connection refused';
+    if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') return 'connection reset';
     if (error.name === 'TimeoutError' || error.name === 'AbortError') return 'no answer within the timeout';
-    return error.message;
+    return cause?.message ? `${error.message}: ${cause.message}` : error.message;
   }
   return String(error);
 }

@@ -1,0 +1,56 @@
+// The engine monitor against real sockets: a server that resets connections, then none at all
+// (refused), then the real API on the same port.
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { afterEach, expect, it } from 'vitest';
+import type { EngineStatus } from '../../../shared/bridge';
+import { startApiServer, type ApiServer } from '../../testing/api-server';
+import { waitFor } from '../../testing/client-core';
+import { EngineMonitor } from './engine-monitor';
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function resettingServer(): Promise<{ server: Server; port: number }> {
+  // Accepts and drops every connection: what a client sees of a server killed mid-request.
+  const server = createServer((socket) => socket.destroy());
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+it('names a reset and a refusal, keeps the first offline moment, and reconnects', async () => {
+  const { server, port } = await resettingServer();
+  const changes: EngineStatus[] = [];
+  const monitor = new EngineMonitor({
+    mode: 'remote',
+    clock: { now: () => Date.now() },
+    intervalMs: 50,
+    timeoutMs: 1000,
+    baseUrl: () => `http://127.0.0.1:${port}`,
+    onChange: (status) => changes.push(status),
+  });
+  monitor.start();
+  cleanups.push(() => monitor.stop());
+
+  await waitFor(() => monitor.current.state === 'offline', 5000, 'offline');
+  const reset = monitor.current;
+  expect(reset).toMatchObject({ state: 'offline', reason: 'connection reset' });
+
+  server.close();
+  await once(server, 'close');
+  await waitFor(() => monitor.current.state === 'offline' && monitor.current.reason === 'connection refused', 5000, 'refused');
+  // Still the same outage: the moment it began is kept.
+  expect(monitor.current.since).toBe(reset.since);
+
+  const api: ApiServer = await startApiServer({ port });
+  cleanups.push(() => api.close());
+  await waitFor(() => monitor.current.state === 'connected', 5000, 'connected');
+  expect(changes.map((status) => (status.state === 'offline' ? `offline: ${status.reason}` : status.state))).toEqual([
+    'offline: connection reset',
+    'offline: connection refused',
+    'connected',
+  ]);
+});
