@@ -19,7 +19,7 @@ test('embedded engine: connected, stopped → offline, started → connected aga
     const control = new WebSocket(`${host.origin.replace('http', 'ws')}/bridge?token=${host.token}`, { origin: host.origin });
     await new Promise((resolve) => control.once('open', resolve));
     control.send(JSON.stringify({ kind: 'call', id: 1, method: 'engine.stop', input: {} }));
-    await expect(status).toHaveText(/Offline since \d{1,2}:\d{2}:\d{2}/, { timeout: 5_000 });
+    await expect(status).toHaveText(/Offline since \d{1,2}:\d{2}:\d{2}.*engine is not running/, { timeout: 5_000 });
     await page.screenshot({ path: 'test-results/screens/slice-offline.png' });
     control.send(JSON.stringify({ kind: 'call', id: 2, method: 'engine.start', input: {} }));
     await expect(status).toHaveText(/Connected to the embedded engine/, { timeout: 5_000 });

@@ -68,7 +68,8 @@ export function createCore(options: CoreOptions): CadenceCore {
       mode: services.connection.currentMode,
       clock: options.ports.clock,
       intervalMs: options.engineProbeIntervalMs ?? 1000,
-      baseUrl: () => (embedded() ? engine.url : (services.resolved?.baseUrl ?? null)),
+      // A stopped embedded engine keeps its URL (to reuse the port), but there is nothing to probe.
+      baseUrl: () => (embedded() ? (engine.running ? engine.url : null) : (services.resolved?.baseUrl ?? null)),
       onChange: (status) => events.emit('engine.status', status),
     });
   let monitor = makeMonitor();

@@ -127,7 +127,9 @@ describe('web host', () => {
     const started = await client.call('engine.start', {});
     expect(started).toMatchObject({ ok: true, value: { state: 'connected', version: expect.any(String) } });
     const states = client.events.filter((e) => e.event === 'engine.status').map((e) => (e.payload as { state: string }).state);
+    // Exactly one offline, saying why: a probe cut by the stop must not report first.
     expect(states).toEqual(['offline', 'connected']);
+    expect(client.events.find((e) => e.event === 'engine.status')?.payload).toMatchObject({ reason: 'engine is not running' });
     client.close();
   });
 });

@@ -54,3 +54,36 @@ it('names a reset and a refusal, keeps the first offline moment, and reconnects'
     'connected',
   ]);
 });
+
+it('drops the answer of a probe whose engine went away meanwhile, and reports what is true now', async () => {
+  // /health hangs; the engine is then "stopped" (no URL) and its socket cut under the probe.
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  let url: string | null = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const changes: EngineStatus[] = [];
+  const monitor = new EngineMonitor({
+    mode: 'embedded',
+    clock: { now: () => Date.now() },
+    intervalMs: 50,
+    timeoutMs: 5000,
+    baseUrl: () => url,
+    onChange: (status) => changes.push(status),
+  });
+  monitor.start();
+  cleanups.push(() => monitor.stop());
+  await waitFor(() => sockets.size > 0, 5000, 'the probe reached the engine');
+
+  url = null;
+  for (const socket of sockets) socket.destroy();
+  const status = await monitor.checkNow();
+  expect(status).toMatchObject({ state: 'offline', url: null, reason: 'engine is not running' });
+  expect(changes.map((change) => (change.state === 'offline' ? `offline: ${change.reason}` : change.state))).toEqual([
+    'offline: engine is not running',
+  ]);
+});

@@ -63,8 +63,19 @@ export class EngineMonitor {
   }
 
   private async probe(): Promise<EngineStatus> {
-    const url = this.options.baseUrl();
-    if (!url) return this.set({ state: 'offline', mode: this.options.mode, url: null, since: this.iso(), reason: 'engine is not running' });
+    // A probe answers for the engine it asked. If the engine changed meanwhile (stopped, moved,
+    // another connection), its answer is stale: reporting it would flash a failure of an engine
+    // that is already gone (a probe cut by the embedded engine's stop said 'connection reset'
+    // just before the stop's own status). Ask again instead.
+    for (;;) {
+      const url = this.options.baseUrl();
+      if (!url) return this.set({ state: 'offline', mode: this.options.mode, url: null, since: this.iso(), reason: 'engine is not running' });
+      const next = await this.ask(url);
+      if (this.options.baseUrl() === url) return this.set(next);
+    }
+  }
+
+  private async ask(url: string): Promise<EngineStatus> {
     try {
       const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(this.options.timeoutMs ?? 1500) });
       const health = HealthSchema.safeParse(await response.json());
@@ -72,9 +83,9 @@ export class EngineMonitor {
       if (health.data.status !== 'healthy') {
         throw new Error(`engine unhealthy: ${(health.data.failing ?? []).join(', ') || 'unknown part'}`);
       }
-      return this.set({ state: 'connected', mode: this.options.mode, url, version: health.data.version, since: this.iso() });
+      return { state: 'connected', mode: this.options.mode, url, version: health.data.version, since: this.iso() };
     } catch (error) {
-      return this.set({ state: 'offline', mode: this.options.mode, url, since: this.iso(), reason: describeFailure(error) });
+      return { state: 'offline', mode: this.options.mode, url, since: this.iso(), reason: describeFailure(error) };
     }
   }
 
