@@ -134,6 +134,9 @@ describe('sync', () => {
   it('converges to the server when the server is killed during the initial sync and restarted, going on from its last page', async () => {
     for (let i = 0; i < 25; i++) await serverSchedule(api, `s${i}`, 8);
     const before = api.requests.length;
+    // Slow answers keep the load from reading all 5 pages before the kill lands (npm test saw it
+    // finish first: nothing left to resume).
+    proxy.setMode({ kind: 'delay', ms: 200, onlyResponses: true });
     const starting = startClientCore({ apiUrl: proxy.url, apiKey: api.apiKey, tuning: { ...FAST_TUNING, syncPageSize: 5 } });
     // Kill the server once the client is part-way through the pages (the second is asked for
     // only after the first is written).
@@ -146,6 +149,7 @@ describe('sync', () => {
     expect(cacheState(client).size).toBeGreaterThanOrEqual(5 * 8);
     expect(client.core.services.cache.getMeta('full_load_progress')).toContain('"cursor"');
     const restartedAt = api.requests.length;
+    proxy.setMode({ kind: 'pass' });
     await api.restart();
     // Written while the client was catching up: must arrive too.
     await serverSchedule(api, 'late', 2);
