@@ -1,7 +1,7 @@
 // The engine monitor against real sockets: a server that resets connections, then none at all
 // (refused), then the real API on the same port.
 import { once } from 'node:events';
-import { createServer, type AddressInfo, type Server } from 'node:net';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
 import type { EngineStatus } from '../../../shared/bridge';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
@@ -57,7 +57,7 @@ it('names a reset and a refusal, keeps the first offline moment, and reconnects'
 
 it('drops the answer of a probe whose engine went away meanwhile, and reports what is true now', async () => {
   // /health hangs; the engine is then "stopped" (no URL) and its socket cut under the probe.
-  const sockets = new Set<import('node:net').Socket>();
+  const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('error', () => undefined);
