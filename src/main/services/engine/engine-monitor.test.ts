@@ -3,7 +3,7 @@
 import { once } from 'node:events';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import type { EngineStatus } from '../../../shared/bridge';
+import type { EngineMode, EngineStatus } from '../../../shared/bridge';
 import { startApiServer, type ApiServer } from '../../testing/api-server';
 import { waitFor } from '../../testing/client-core';
 import { EngineMonitor } from './engine-monitor';
@@ -21,19 +21,23 @@ async function resettingServer(): Promise<{ server: Server; port: number }> {
   return { server, port: (server.address() as AddressInfo).port };
 }
 
-it('names a reset and a refusal, keeps the first offline moment, and reconnects', async () => {
-  const { server, port } = await resettingServer();
+/** A started monitor probing every 50 ms, stopped after the test; `changes` collects what it reported. */
+function startedMonitor(mode: EngineMode, baseUrl: () => string | null, timeoutMs: number): { monitor: EngineMonitor; changes: EngineStatus[] } {
   const changes: EngineStatus[] = [];
-  const monitor = new EngineMonitor({
-    mode: 'remote',
-    clock: { now: () => Date.now() },
-    intervalMs: 50,
-    timeoutMs: 1000,
-    baseUrl: () => `http://127.0.0.1:${port}`,
-    onChange: (status) => changes.push(status),
-  });
+  const monitor = new EngineMonitor({ mode, clock: { now: () => Date.now() }, intervalMs: 50, timeoutMs, baseUrl, onChange: (status) => changes.push(status) });
   monitor.start();
   cleanups.push(() => monitor.stop());
+  return { monitor, changes };
+}
+
+/** The reported changes, offline ones with their reason. */
+function described(changes: EngineStatus[]): string[] {
+  return changes.map((change) => (change.state === 'offline' ? `offline: ${change.reason}` : change.state));
+}
+
+it('names a reset and a refusal, keeps the first offline moment, and reconnects', async () => {
+  const { server, port } = await resettingServer();
+  const { monitor, changes } = startedMonitor('remote', () => `http://127.0.0.1:${port}`, 1000);
 
   await waitFor(() => monitor.current.state === 'offline', 5000, 'offline');
   const reset = monitor.current;
@@ -48,7 +52,7 @@ it('names a reset and a refusal, keeps the first offline moment, and reconnects'
   const api: ApiServer = await startApiServer({ port });
   cleanups.push(() => api.close());
   await waitFor(() => monitor.current.state === 'connected', 5000, 'connected');
-  expect(changes.map((status) => (status.state === 'offline' ? `offline: ${status.reason}` : status.state))).toEqual([
+  expect(described(changes)).toEqual([
     'offline: connection reset',
     'offline: connection refused',
     'connected',
@@ -66,24 +70,14 @@ it('drops the answer of a probe whose engine went away meanwhile, and reports wh
   await once(server, 'listening');
   cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
   let url: string | null = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const changes: EngineStatus[] = [];
-  const monitor = new EngineMonitor({
-    mode: 'embedded',
-    clock: { now: () => Date.now() },
-    intervalMs: 50,
-    timeoutMs: 5000,
-    baseUrl: () => url,
-    onChange: (status) => changes.push(status),
-  });
-  monitor.start();
-  cleanups.push(() => monitor.stop());
+  const { monitor, changes } = startedMonitor('embedded', () => url, 5000);
   await waitFor(() => sockets.size > 0, 5000, 'the probe reached the engine');
 
   url = null;
   for (const socket of sockets) socket.destroy();
   const status = await monitor.checkNow();
   expect(status).toMatchObject({ state: 'offline', url: null, reason: 'engine is not running' });
-  expect(changes.map((change) => (change.state === 'offline' ? `offline: ${change.reason}` : change.state))).toEqual([
+  expect(described(changes)).toEqual([
     'offline: engine is not running',
   ]);
 });
